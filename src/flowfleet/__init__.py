@@ -1,0 +1,3 @@
+"""flowfleet: deployments as code for Prefect."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,183 @@
+"""Talking to one environment's Prefect API through Prefect's own client.
+
+Prefect's client retries 503s with waits of up to 32 s; here its retries are off and
+requests are retried with short, jittered backoff under an adaptive concurrency limit
+(a SQLite-backed server takes one writer; a PostgreSQL-backed one takes more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from flowfleet.connection import ConnectionError_, Target
+from flowfleet.errors import FlowfleetError
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import PrefectClient
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+MAX_ATTEMPTS = 8
+PAGE = 200  # the server's maximum page size
+
+
+class ApiError(FlowfleetError):
+    """A request failed for good: the message names the environment and URL."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AdaptiveLimit:
+    """At most `limit` requests in flight: halved when the server pushes back, grown by
+    one after a run of successes (additive increase, multiplicative decrease)."""
+
+    def __init__(self, start: int = 4, maximum: int = 16) -> None:
+        self.limit = start
+        self.maximum = maximum
+        self.in_flight = 0
+        self.successes = 0
+        self._changed = asyncio.Condition()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.in_flight < self.limit)
+            self.in_flight += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self.in_flight -= 1
+                self._changed.notify_all()
+
+    def succeeded(self) -> None:
+        self.successes += 1
+        if self.successes >= 2 * self.limit and self.limit < self.maximum:
+            self.limit += 1
+            self.successes = 0
+
+    def pushed_back(self) -> None:
+        self.limit = max(1, self.limit // 2)
+        self.successes = 0
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    retries: int = 0
+    writes: int = 0
+
+
+class Api:
+    """One environment's API: JSON in, JSON out, retried, concurrency-limited."""
+
+    def __init__(self, target: Target, client: PrefectClient, limit: AdaptiveLimit) -> None:
+        self.target = target
+        self.client = client
+        self.limit = limit
+        self.stats = Stats()
+
+    async def call(self, method: str, path: str, json: Any = None) -> Any:
+        """One request; transient failures are retried, others raise ApiError."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            wait = await self._attempt(method, path, json, attempt)
+            if not isinstance(wait, float):
+                return wait.value
+            self.stats.retries += 1
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")  # _attempt raises on the last attempt
+
+    async def _attempt(self, method: str, path: str, json: Any, attempt: int) -> Any:
+        last = attempt == MAX_ATTEMPTS
+        async with self.limit.slot():
+            self.stats.requests += 1
+            try:
+                response = await self.client.request(method, path, json=json)  # type: ignore[arg-type]
+            except httpx.HTTPStatusError as exc:
+                status = exc.response.status_code
+                if status not in RETRY_STATUSES or last:
+                    raise self._error(method, path, exc.response) from None
+                self.limit.pushed_back()
+                return _retry_after(exc.response) or _backoff(attempt)
+            except httpx.TransportError as exc:
+                if last or (isinstance(exc, httpx.ConnectError) and self.stats.requests == 1):
+                    raise ConnectionError_(
+                        f"environment '{self.target.environment}': cannot reach "
+                        f"{self.target.url} ({type(exc).__name__}: {exc or 'no answer'})"
+                    ) from None
+                self.limit.pushed_back()
+                return _backoff(attempt)
+        self.limit.succeeded()
+        if method != "GET" and not path.endswith("/filter"):
+            self.stats.writes += 1
+        return _Result(response.json() if response.content else None)
+
+    def _error(self, method: str, path: str, response: httpx.Response) -> FlowfleetError:
+        where = f"environment '{self.target.environment}' ({self.target.url})"
+        if response.status_code in (401, 403):
+            return ConnectionError_(
+                f"{where}: the server refused the request ({response.status_code}); "
+                "check the API key variable named by api_key_env"
+            )
+        detail = _detail(response)
+        return ApiError(
+            f"{where}: {method} {path} failed with {response.status_code}: {detail}",
+            response.status_code,
+        )
+
+    async def read_all(self, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every item of a `/filter` endpoint, in pages of 200."""
+        items: list[dict[str, Any]] = []
+        while True:
+            page = await self.call("POST", path, {**body, "limit": PAGE, "offset": len(items)})
+            items.extend(page)
+            if len(page) < PAGE:
+                return items
+
+
+@dataclass(frozen=True)
+class _Result:
+    value: Any
+
+
+def _backoff(attempt: int) -> float:
+    """Short, jittered exponential backoff: ~0.1, 0.2, 0.4 … capped at 3 s."""
+    return min(3.0, 0.1 * 2.0 ** (attempt - 1)) * random.uniform(0.5, 1.5)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return min(60.0, max(0.0, float(value)))
+    except ValueError:
+        return None
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:300] or response.reason_phrase
+    return str(data.get("detail", data) if isinstance(data, dict) else data)[:500]
+
+
+@asynccontextmanager
+async def connect(target: Target, *, concurrency: int = 4) -> AsyncIterator[Api]:
+    """An Api for `target`, with Prefect's own client retries turned off."""
+    from prefect.client.orchestration import PrefectClient
+    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+
+    with temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}):
+        async with PrefectClient(target.url, api_key=target.api_key) as client:
+            api = Api(target, client, AdaptiveLimit(start=concurrency))
+            yield api

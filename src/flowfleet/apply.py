@@ -1,0 +1,124 @@
+"""apply(plan): run each change through its own small handler, concurrently.
+
+An unchanged deployment gets no request at all (every deployment write makes the server
+delete its future scheduled runs). A change that fails is reported and the others go on;
+a re-run converges because the plan is computed afresh from the server each time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flowfleet import payloads
+from flowfleet.api import Api
+from flowfleet.errors import FlowfleetError
+from flowfleet.normalize import schedule_dict
+from flowfleet.plan import Action, Change, Plan
+from flowfleet.resources import Deployment, LiveDeployment
+
+
+@dataclass(frozen=True)
+class Outcome:
+    change: Change
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class ApplyResult:
+    environment: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    seconds: float = 0.0
+    requests: int = 0
+    retries: int = 0
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    def counts(self) -> dict[str, int]:
+        done = [o.change.action.value for o in self.outcomes if o.ok]
+        counts = {a.value: done.count(a.value) for a in Action}
+        counts["failed"] = len(self.failed)
+        return counts
+
+
+Progress = Callable[[Outcome], None]
+
+
+async def apply_plan(api: Api, plan: Plan, progress: Progress | None = None) -> ApplyResult:
+    """Make the server match the plan; never raises for a single failed change."""
+    started = time.monotonic()
+    result = ApplyResult(plan.environment)
+    flow_ids = await _ensure_flows(api, plan)
+
+    async def run(change: Change) -> None:
+        outcome = await _run_change(api, change, flow_ids)
+        result.outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+
+    await asyncio.gather(*(run(c) for c in plan.changes))
+    result.seconds = time.monotonic() - started
+    result.requests, result.retries = api.stats.requests, api.stats.retries
+    return result
+
+
+async def _ensure_flows(api: Api, plan: Plan) -> dict[str, str]:
+    """Flow ids for every create; each missing flow is created once."""
+    flow_ids = dict(plan.flow_ids)
+    needed = {c.key[0] for c in plan.of(Action.CREATE)} - flow_ids.keys()
+
+    async def create(name: str) -> None:
+        flow = await api.call("POST", "/flows/", {"name": name})
+        flow_ids[name] = flow["id"]
+
+    await asyncio.gather(*(create(n) for n in sorted(needed)))
+    return flow_ids
+
+
+async def _run_change(api: Api, change: Change, flow_ids: dict[str, str]) -> Outcome:
+    try:
+        if change.action is Action.CREATE:
+            assert change.desired is not None
+            body = payloads.create_deployment(change.desired, flow_ids[change.key[0]])
+            await api.call("POST", "/deployments/", body)
+        elif change.action is Action.UPDATE:
+            assert change.desired is not None and change.live is not None
+            await _update(api, change.desired, change.live, {f.field for f in change.fields})
+        elif change.action is Action.DELETE:
+            assert change.live is not None
+            await api.call("DELETE", f"/deployments/{change.live.id}")
+    except FlowfleetError as exc:
+        return Outcome(change, str(exc))
+    return Outcome(change)
+
+
+async def _update(api: Api, desired: Deployment, live: LiveDeployment, changed: set[str]) -> None:
+    body = payloads.update_deployment(desired, changed)
+    if body:
+        await api.call("PATCH", f"/deployments/{live.id}", body)
+    if "schedules" in changed:
+        await _update_schedules(api, desired, live)
+
+
+async def _update_schedules(api: Api, desired: Deployment, live: LiveDeployment) -> None:
+    """Schedules are changed one by one, by slug, so unchanged ones keep their ids."""
+    base = f"/deployments/{live.id}/schedules"
+    old = {s.slug: s for s in live.deployment.schedules}
+    new = {s.slug: s for s in desired.schedules}
+    for slug in old.keys() - new.keys():
+        await api.call("DELETE", f"{base}/{live.schedule_ids[slug]}")
+    for slug, schedule in new.items():
+        if slug not in old:
+            await api.call("POST", base, [payloads.schedule(schedule)])
+        elif schedule_dict(schedule, schedule) != schedule_dict(old[slug], schedule):
+            await api.call(
+                "PATCH", f"{base}/{live.schedule_ids[slug]}", payloads.schedule(schedule)
+            )

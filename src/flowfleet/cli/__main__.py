@@ -1,0 +1,5 @@
+"""`python -m flowfleet.cli`."""
+
+from flowfleet.cli.main import main
+
+main()

@@ -1,0 +1,44 @@
+"""Options shared by several commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from cyclopts import Parameter
+
+Files = Annotated[
+    list[Path] | None,
+    Parameter(
+        name=["--file", "-f"],
+        negative=(),
+        help="Config file (repeatable; default: flowfleet.yaml).",
+    ),
+]
+Environments = Annotated[
+    list[str] | None,
+    Parameter(name=["--env", "-e"], negative=(), help="Environment (repeatable; default: all)."),
+]
+Environment = Annotated[str | None, Parameter(name=["--env", "-e"], help="Environment.")]
+Project = Annotated[
+    str | None,
+    Parameter(help="Project name (default: the 'project' key, else the config's folder name)."),
+]
+Json = Annotated[bool, Parameter(name="--json", negative=(), help="Print JSON.")]
+
+DEFAULT_FILE = Path("flowfleet.yaml")
+
+
+def files_or_default(files: list[Path] | None) -> list[Path]:
+    return files or [DEFAULT_FILE]
+
+
+Prune = Annotated[
+    bool,
+    Parameter(negative=(), help="Also delete managed deployments that are no longer declared."),
+]
+Adopt = Annotated[
+    bool,
+    Parameter(negative=(), help="Take over existing deployments that lack flowfleet's marker."),
+]
+ConfigFile = Annotated[Path, Parameter(name=["--file", "-f"], help="Config file.")]

@@ -1,0 +1,23 @@
+"""`flowfleet render`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from cyclopts import Parameter
+
+from flowfleet.cli.options import DEFAULT_FILE, Environment, Json, Project
+
+
+def render(
+    *,
+    file: Annotated[Path, Parameter(name=["--file", "-f"], help="Config file.")] = DEFAULT_FILE,
+    env: Environment = None,
+    project: Project = None,
+    json: Json = False,
+) -> int:
+    """Print the fully resolved deployments of one environment, as YAML or --json."""
+    from flowfleet.commands.render import run_render
+
+    return run_render(file, env, project, as_json=json)

@@ -1,0 +1,85 @@
+"""apply: make each environment's server match its config, changing only what differs."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from flowfleet import report
+from flowfleet.apply import ApplyResult
+from flowfleet.deploy import EnvironmentPlan, apply_environment, plan_all
+from flowfleet.errors import FlowfleetError
+from flowfleet.output import err, out, print_json
+from flowfleet.plan import Action
+from flowfleet.progress import progress_for
+from flowfleet.validate import load_and_validate
+
+
+class Refused(FlowfleetError):
+    """apply will not run the plan as it stands."""
+
+
+def run_apply(
+    files: Sequence[Path],
+    environments: Sequence[str],
+    project: str | None,
+    *,
+    prune: bool,
+    adopt: bool,
+    max_deletes: int,
+    yes: bool,
+    as_json: bool,
+) -> int:
+    """Validate and plan every environment, then apply each; 1 if any change failed."""
+    desired = load_and_validate(files, environments, project)
+    plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt))
+    _check(plans, max_deletes)
+    if not as_json:
+        out("\n\n".join(report.plan_text(p) for p in plans))
+    if not any(p.plan.has_changes for p in plans):
+        if as_json:
+            print_json({"plans": report.plan_json(plans), "results": []})
+        return 0
+    _confirm(yes)
+    results = [_apply_one(p, quiet=as_json) for p in plans]
+    if as_json:
+        print_json(
+            {"plans": report.plan_json(plans), "results": [report.result_json(r) for r in results]}
+        )
+    return 1 if any(r.failed for r in results) else 0
+
+
+def _check(plans: Sequence[EnvironmentPlan], max_deletes: int) -> None:
+    errors = [f"{p.plan.environment}: {e}" for p in plans for e in p.plan.errors]
+    if errors:
+        raise Refused("the plan cannot be applied:\n  " + "\n  ".join(errors))
+    for p in plans:
+        deletes = len(p.plan.of(Action.DELETE))
+        if deletes > max_deletes:
+            raise Refused(
+                f"{p.plan.environment}: the plan deletes {deletes} deployments, more than "
+                f"--max-deletes {max_deletes}; check the plan, then raise --max-deletes"
+            )
+
+
+def _confirm(yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise Refused("not on a terminal: pass --yes to apply without asking")
+    answer = input("Apply these changes? Only 'yes' is accepted: ")
+    if answer.strip() != "yes":
+        raise Refused("apply cancelled; nothing was changed")
+
+
+def _apply_one(planned: EnvironmentPlan, *, quiet: bool) -> ApplyResult:
+    changes = len([c for c in planned.plan.changes if c.action is not Action.UNCHANGED])
+    with progress_for(planned.plan.environment, changes, quiet=quiet) as progress:
+        result = asyncio.run(apply_environment(planned, progress))
+    for outcome in result.failed:
+        err(f"failed: {planned.plan.environment}: {outcome.change.name}: {outcome.error}")
+    if not quiet:
+        out(report.result_line(result))
+    return result

@@ -1,0 +1,33 @@
+"""render: the fully resolved deployments of one environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from flowfleet.errors import ConfigError
+from flowfleet.output import err, out, print_json
+from flowfleet.validate import load_and_validate
+
+
+def run_render(file: Path, environment: str | None, project: str | None, *, as_json: bool) -> int:
+    """Print the deployments of `environment`; byte-identical for the same input."""
+    envs = [environment] if environment else []
+    desired = load_and_validate([file], envs, project)
+    if len(desired) != 1:
+        names = ", ".join(d.environment for d in desired)
+        raise ConfigError(f"{file}: choose an environment with --env ({names})")
+    [selected] = desired
+    for warning in selected.loaded.warnings:
+        err(str(warning))
+    data = {
+        "project": selected.project,
+        "environment": selected.environment,
+        "deployments": [r.deployment.to_json() for r in selected.deployments],
+    }
+    if as_json:
+        print_json(data)
+    else:
+        out(yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100).rstrip())
+    return 0

@@ -1,0 +1,119 @@
+"""run FLOW/DEPLOYMENT: trigger one deployment and, with --wait, wait for its end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from flowfleet.api import Api, connect
+from flowfleet.config.load import load_config
+from flowfleet.connection import resolve_target
+from flowfleet.errors import FlowfleetError
+from flowfleet.output import err, out, print_json
+
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+class RunError(FlowfleetError):
+    """The run could not be created, or did not finish in time."""
+
+
+def parse_params(params: Sequence[str]) -> dict[str, Any]:
+    """`k=v` pairs; v is JSON when it parses (`n=3` is a number), else text."""
+    parsed: dict[str, Any] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise RunError(f"--param expects KEY=VALUE, got {item!r}")
+        try:
+            parsed[key] = json.loads(value)
+        except ValueError:
+            parsed[key] = value
+    return parsed
+
+
+def run_deployment(
+    file: Path,
+    environment: str | None,
+    name: str,
+    params: Sequence[str],
+    *,
+    wait: bool,
+    timeout: float,
+    as_json: bool,
+) -> int:
+    """Exit 0 if the run was created (without --wait) or COMPLETED (with it)."""
+    flow, sep, deployment = name.partition("/")
+    if not sep or not flow or not deployment:
+        raise RunError(f"expected FLOW/DEPLOYMENT, got {name!r} (e.g. hello/daily)")
+    loaded = load_config(file, environment=environment)
+    env = environment or _only(list(loaded.config.environments))
+    if env not in loaded.config.environments:
+        raise RunError(f"unknown environment '{env}' in {loaded.file}")
+    target = resolve_target(loaded.root, env, loaded.config.environments[env])
+    state = asyncio.run(_run(target, flow, deployment, parse_params(params), wait, timeout))
+    if as_json:
+        print_json(state)
+    else:
+        out(f"{name} in {env}: flow run {state['name']} ({state['id']}): {state['state']}")
+        for line in state.get("logs", []):
+            out(f"  | {line}")
+    if wait and state["state"] != "COMPLETED":
+        err(f"the run ended {state['state']}: {state.get('message') or 'no message'}")
+        return 1
+    return 0
+
+
+def _only(names: list[str]) -> str:
+    if len(names) != 1:
+        raise RunError(f"choose an environment with --env ({', '.join(names)})")
+    return names[0]
+
+
+async def _run(
+    target: Any, flow: str, deployment: str, params: dict[str, Any], wait: bool, timeout: float
+) -> dict[str, Any]:
+    async with connect(target, concurrency=1) as api:
+        found = await api.call("GET", f"/deployments/name/{quote(flow)}/{quote(deployment)}")
+        run = await api.call(
+            "POST", f"/deployments/{found['id']}/create_flow_run", {"parameters": params}
+        )
+        if wait:
+            run = await _wait(api, run["id"], timeout)
+        return await _describe(api, run, with_logs=wait)
+
+
+async def _wait(api: Api, run_id: str, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = await api.call("GET", f"/flow_runs/{run_id}")
+        if (run.get("state") or {}).get("type") in FINAL:
+            return dict(run)
+        if time.monotonic() > deadline:
+            raise RunError(
+                f"flow run {run['name']} is still {run['state']['type']} after {timeout:.0f} s "
+                "(is a worker polling its work pool?)"
+            )
+        await asyncio.sleep(1.0)
+
+
+async def _describe(api: Api, run: dict[str, Any], *, with_logs: bool) -> dict[str, Any]:
+    state = run.get("state") or {}
+    result: dict[str, Any] = {
+        "id": run["id"],
+        "name": run["name"],
+        "state": state.get("type"),
+        "message": state.get("message"),
+        "parameters": run.get("parameters"),
+    }
+    if with_logs:
+        logs = await api.call(
+            "POST", "/logs/filter", {"logs": {"flow_run_id": {"any_": [run["id"]]}}, "limit": 200}
+        )
+        result["logs"] = [entry["message"] for entry in sorted(logs, key=lambda e: e["timestamp"])]
+    return result

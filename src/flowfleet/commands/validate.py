@@ -1,0 +1,42 @@
+"""validate: load, render and check every selected environment offline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from flowfleet.errors import ValidationFailed
+from flowfleet.output import err, out, print_json, print_problems, problems_json
+from flowfleet.validate import Desired, load_and_validate
+
+
+def run_validate(
+    files: Sequence[Path], environments: Sequence[str], project: str | None, *, as_json: bool
+) -> int:
+    """Exit 0 if every file and environment is valid, else 1 with every problem."""
+    try:
+        desired = load_and_validate(files, environments, project)
+    except ValidationFailed as exc:
+        if as_json:
+            print_json({"valid": False, "problems": problems_json(exc.problems)})
+        else:
+            print_problems(exc.problems)
+        return 1
+    for warning in {w for d in desired for w in d.loaded.warnings}:
+        err(str(warning))
+    if as_json:
+        print_json({"valid": True, "environments": [_summary(d) for d in desired]})
+        return 0
+    for d in desired:
+        count = len(d.deployments)
+        out(f"ok  {d.loaded.file}  {d.environment}: {count} deployment{'s' if count != 1 else ''}")
+    return 0
+
+
+def _summary(desired: Desired) -> dict[str, object]:
+    return {
+        "file": desired.loaded.file,
+        "project": desired.project,
+        "environment": desired.environment,
+        "deployments": [r.deployment.full_name for r in desired.deployments],
+    }

@@ -1,0 +1,1 @@
+"""Reading config files: YAML with positions, strict models, both file formats."""

@@ -1,0 +1,139 @@
+"""Turn pydantic's validation errors into messages that point into the user's file."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any
+
+import pydantic
+from pydantic_core import ErrorDetails
+
+from flowfleet.config.document import DocPath, Document
+from flowfleet.errors import Problem
+
+
+def problems_from(
+    exc: pydantic.ValidationError, model: type[pydantic.BaseModel], document: Document
+) -> list[tuple[DocPath, Problem]]:
+    """One problem per error, located at the offending value (or unknown key)."""
+    results: list[tuple[DocPath, Problem]] = []
+    seen: set[DocPath] = set()
+    for error in exc.errors(include_url=False):
+        path = _document_path(error["loc"], document.data)
+        unknown_key = error["type"] == "extra_forbidden"
+        if path in seen and not unknown_key:
+            continue  # one message per value is enough (unions report every member)
+        seen.add(path)
+        location = document.locate(path, key=unknown_key)
+        results.append((path, Problem(location, _message(error, path, model))))
+    return results
+
+
+def _document_path(loc: tuple[int | str, ...], data: Any) -> DocPath:
+    """pydantic's loc without the union-member names it inserts."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not part[:1].isupper():
+            path.append(part)  # a missing or unknown key
+            node = None
+    return tuple(path)
+
+
+def _message(error: ErrorDetails, path: DocPath, model: type[pydantic.BaseModel]) -> str:
+    where = dotted(path[:-1]) if error["type"] in ("extra_forbidden", "missing") else dotted(path)
+    prefix = f"{where}: " if where else ""
+    if error["type"] == "extra_forbidden":
+        key = str(path[-1])
+        return f"{prefix}unknown key '{key}'; {_suggest(key, _allowed_keys(model, path[:-1]))}"
+    if error["type"] == "missing":
+        return f"{prefix}missing required key '{path[-1]}'"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        return prefix + message.removeprefix("Value error, ")
+    if message.startswith("Assertion failed, "):
+        return prefix + message.removeprefix("Assertion failed, ")
+    expected = message.removeprefix("Input should be ").removeprefix("Input ").split(", ")[0]
+    if expected.startswith(("greater", "less")):
+        expected = f"a number {expected}"
+    return f"{prefix}expected {expected}, found {describe(error['input'])}"
+
+
+def dotted(path: DocPath) -> str:
+    """`deployments[2].schedules[0].cron`, as the user would name the place."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def describe(value: Any) -> str:
+    """A short description of a found value for an error message."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _suggest(key: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "expected one of: " + ", ".join(allowed) if allowed else "remove it"
+
+
+def _allowed_keys(model: type[pydantic.BaseModel], path: DocPath) -> list[str]:
+    """The keys the model accepts at `path` (a mapping in the document)."""
+    current: Any = model
+    for part in path:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
+            field = _field(current, str(part))
+            current = field.annotation if field else None
+        elif typing.get_origin(current) in (list, dict):
+            current = typing.get_args(current)[-1]
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _field(model: type[pydantic.BaseModel], key: str) -> Any:
+    for name, field in model.model_fields.items():
+        if (field.alias or name) == key:
+            return field
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model inside Optional[...] / Annotated[...]."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation

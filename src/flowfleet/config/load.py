@@ -1,0 +1,117 @@
+"""Load a config file of either format into a `Config`, with positions for every error."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, TypeVar
+
+import pydantic
+
+from flowfleet.config import legacy
+from flowfleet.config.diagnostics import problems_from
+from flowfleet.config.document import DocPath, Document, UnsetVariable, read_document
+from flowfleet.config.models import Config
+from flowfleet.errors import ConfigError, Location, Problem, ValidationFailed
+
+Format = Literal["flowfleet", "legacy"]
+_FLOWFLEET_KEYS = {"project", "defaults", "environments"}
+
+
+@dataclass(frozen=True)
+class Warning:
+    location: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: warning: {self.message}"
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A parsed, schema-valid config file and what is needed to point back into it."""
+
+    file: str
+    root: Path
+    format: Format
+    config: Config
+    document: Document
+    warnings: tuple[Warning, ...] = ()
+
+    def locate(self, path: DocPath, *, key: bool = False) -> Location:
+        """file:line:column of a path in the (flowfleet-format) config."""
+        if self.format == "legacy":
+            path = legacy.legacy_path(path)
+        return self.document.locate(path, key=key)
+
+
+def load_config(
+    path: Path,
+    *,
+    display: str | None = None,
+    project: str | None = None,
+    environment: str | None = None,
+) -> LoadedConfig:
+    """Read `path`. `project` overrides the project name; `environment` names the single
+    environment of a file in the older format (default: the file's stem)."""
+    document = read_document(path, display)
+    file = document.file
+    if not isinstance(document.data, dict):
+        raise ConfigError(
+            "expected a mapping with 'deployments:' at the top of the file, "
+            f"found {_kind(document.data)}",
+            document.locate(()),
+        )
+    fmt: Format = "flowfleet" if _FLOWFLEET_KEYS & document.data.keys() else "legacy"
+    root = path.resolve().parent
+    default_project = project or _slug(root.name)
+    if fmt == "flowfleet":
+        config = _validate(Config, document)
+        if project or config.project is None:
+            config = config.model_copy(update={"project": default_project})
+        return LoadedConfig(file, root, fmt, config, document)
+    old = _validate(legacy.LegacyFile, document)
+    config = legacy.to_config(old, default_project, environment or _slug(path.stem))
+    warnings: tuple[Warning, ...] = ()
+    if old.ib_block is not None:
+        message = legacy.IB_BLOCK_WARNING.format(block=old.ib_block)
+        warnings = (Warning(document.locate(("ib-block",), key=True), message),)
+    return LoadedConfig(file, root, fmt, config, document, warnings)
+
+
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+def _validate(model: type[M], document: Document) -> M:
+    try:
+        return model.model_validate(document.data)
+    except pydantic.ValidationError as exc:
+        problems = problems_from(exc, model, document)
+    # A value that failed because a variable is unset is reported as the unset variable.
+    unset = {u.path: u for u in document.unset}
+    raise ValidationFailed(
+        unset_variable(unset[path]) if path in unset else problem for path, problem in problems
+    )
+
+
+def unset_variable(unset: UnsetVariable) -> Problem:
+    """The problem of a `${VAR}` without a value."""
+    return Problem(
+        unset.location,
+        f"environment variable '{unset.name}' is not set and has no default; "
+        f"set it, or write ${{{unset.name}:-default}}",
+    )
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return f"the text {value[:40]!r}"
+    return f"the value {value!r}"
+
+
+def _slug(name: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-._")
+    return slug or "default"

@@ -1,0 +1,172 @@
+"""The `flowfleet.yaml` format as strict, frozen pydantic models.
+
+The JSON Schema generated from these models (`flowfleet schema`) is the reference of the
+format. Semantic checks that need no other input (cron syntax, time zones, "exactly one
+of") live here so that they are reported at the line of the offending value.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    model_validator,
+)
+
+from flowfleet.config import checks
+from flowfleet.config.document import YamlFloat, YamlInt
+
+
+def _number_as_written(value: Any) -> Any:
+    """`version: 1.10` means the text "1.10", not the float 1.1."""
+    if isinstance(value, YamlInt | YamlFloat):
+        return value.source
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_number_as_written)]
+Name = Annotated[
+    str,
+    BeforeValidator(_number_as_written),
+    Field(min_length=1, max_length=200, pattern=r"^[^/%&><]+$"),
+]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
+VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Cron = Annotated[str, AfterValidator(checks.cron)]
+RRule = Annotated[str, AfterValidator(checks.rrule)]
+TimeZone = Annotated[str, AfterValidator(checks.timezone)]
+Seconds = Annotated[float, Field(gt=0, description="Seconds between runs.")]
+JsonObject = dict[str, Any]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors; models are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+class Schedule(Strict):
+    """One schedule: exactly one of cron, interval (seconds) or rrule."""
+
+    cron: Cron | None = None
+    interval: Seconds | None = None
+    rrule: RRule | None = None
+    timezone: TimeZone | None = None
+    anchor_date: datetime | None = None
+    day_or: bool | None = None
+    active: bool | None = None
+    parameters: JsonObject | None = None
+    slug: Name | None = None
+    max_scheduled_runs: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Schedule:
+        checks.one_schedule_kind(self.cron, self.interval, self.rrule)
+        if self.day_or is not None and self.cron is None:
+            raise ValueError("'day_or' applies to cron schedules only; remove it")
+        if self.anchor_date is not None and self.interval is None:
+            raise ValueError("'anchor_date' applies to interval schedules only; remove it")
+        return self
+
+
+class WorkPool(Strict):
+    """Where a deployment's runs go: a work pool, its queue and job variables."""
+
+    name: Text | None = None
+    work_queue_name: Text | None = None
+    job_variables: JsonObject | None = None
+
+
+class Settings(Strict):
+    """The fields that layer: defaults, deployment entries and environment overrides."""
+
+    parameters: JsonObject | None = None
+    schedules: list[Schedule] | None = None
+    schedules_active: bool | None = Field(
+        default=None, description="Set every schedule's `active` (e.g. false in dev)."
+    )
+    tags: list[Text] | None = Field(default=None, description="Unioned across layers.")
+    version: Text | None = None
+    description: Text | None = None
+    work_pool: WorkPool | None = None
+    pull_steps: list[JsonObject] | None = None
+    paused: bool | None = None
+    concurrency_limit: PositiveInt | None = None
+    enforce_parameter_schema: bool | None = Field(
+        default=None, description="Validate parameters against the flow signature (default true)."
+    )
+
+
+def _scalar(value: Any) -> Any:
+    if not isinstance(value, str | int | float | bool):
+        raise ValueError("a matrix value must be a string, number or boolean")
+    return value
+
+
+MatrixValue = Annotated[
+    Any,
+    BeforeValidator(_scalar),
+    Field(json_schema_extra={"type": ["string", "number", "boolean"]}),
+]
+
+
+class DeploymentEntry(Settings):
+    """One entry of `deployments:`; with a matrix, one deployment per combination."""
+
+    name: Name
+    entrypoint: Annotated[str, Field(description="`path/to/file.py:function`, relative.")]
+    matrix: dict[Identifier, Annotated[list[MatrixValue], Field(min_length=1)]] | None = None
+    environments: dict[str, Settings | None] | None = Field(
+        default=None,
+        description="Where the deployment exists (default: every environment), "
+        "with per-environment changes.",
+    )
+
+    @model_validator(mode="after")
+    def _matrix_keys(self) -> DeploymentEntry:
+        for key in self.matrix or {}:
+            if key == "env":
+                raise ValueError("'env' is reserved for the environment name; rename the key")
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+                raise ValueError(f"matrix key '{key}' must be a name like region or size")
+        return self
+
+
+class Environment(Strict):
+    """Where an environment's Prefect API is, or `local: true` for an embedded server."""
+
+    api_url: Text | None = None
+    api_key_env: VariableName | None = Field(
+        default=None, description="The NAME of the variable that holds the API key."
+    )
+    local: bool = False
+    overrides: Settings | None = None
+
+    @model_validator(mode="after")
+    def _local_or_url(self) -> Environment:
+        if self.local and self.api_url:
+            raise ValueError("an environment is either 'local: true' or has an 'api_url', not both")
+        return self
+
+
+class Config(Strict):
+    """A whole `flowfleet.yaml`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
+
+    project: Identifier | None = None
+    defaults: Settings | None = None
+    environments: Annotated[dict[Identifier, Environment], Field(min_length=1)]
+    deployments: list[DeploymentEntry] = Field(default_factory=list)

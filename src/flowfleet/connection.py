@@ -1,0 +1,65 @@
+"""Where each environment's Prefect API is, and with which key. Keys never leave here
+except in the Authorization header."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flowfleet.config.models import Environment
+from flowfleet.errors import FlowfleetError
+from flowfleet.local_server import LocalServer
+
+
+class ConnectionError_(FlowfleetError):
+    """An environment's server cannot be found or reached (never names the key)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One environment's API: URL and key (the key is hidden from repr)."""
+
+    environment: str
+    url: str
+    api_key: str | None = field(default=None, repr=False)
+    local: bool = False
+
+
+def resolve_target(root: Path, name: str, environment: Environment) -> Target:
+    """The API of `environment`, starting its embedded server when it is `local`."""
+    if environment.local:
+        server = LocalServer(root, name).ensure_started()
+        return Target(name, server.api_url, None, local=True)
+    key = _api_key(name, environment.api_key_env)
+    if environment.api_url:
+        return Target(name, environment.api_url.rstrip("/"), key)
+    return _from_prefect_settings(name, key)
+
+
+def _api_key(name: str, variable: str | None) -> str | None:
+    if variable is None:
+        return None
+    key = os.environ.get(variable)
+    if not key:
+        raise ConnectionError_(
+            f"environment '{name}': the variable {variable} named by api_key_env is not set; "
+            "export it with the API key (the key itself never goes in the config)"
+        )
+    return key
+
+
+def _from_prefect_settings(name: str, key: str | None) -> Target:
+    """The Prefect settings in force: PREFECT_API_URL / PREFECT_API_KEY / the profile."""
+    from prefect.settings import PREFECT_API_KEY, PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        raise ConnectionError_(
+            f"environment '{name}' has no api_url and PREFECT_API_URL is not set (nor in "
+            "the active Prefect profile); set api_url in the config, export PREFECT_API_URL, "
+            "or declare the environment 'local: true'"
+        )
+    setting_key = PREFECT_API_KEY.value()
+    secret = setting_key.get_secret_value() if setting_key is not None else None
+    return Target(name, str(url).rstrip("/"), key or secret)

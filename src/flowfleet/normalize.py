@@ -1,0 +1,80 @@
+"""Put desired and live values in the same form before comparing them.
+
+Each rule here mirrors something the Prefect server does to what it stores, so that a
+deployment that was just applied compares equal to its declaration.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flowfleet.resources import Deployment, Schedule
+
+
+def comparable(name: str, deployment: Deployment, reference: Deployment | None = None) -> Any:
+    """The value of field `name`, normalised; `reference` is the desired deployment when
+    normalising a live one (some server defaults only count when the config sets them)."""
+    value = getattr(deployment, name)
+    if name == "tags":
+        return sorted(set(value))
+    if name == "schedules":
+        ref = {s.slug: s for s in (reference or deployment).schedules}
+        return sorted((schedule_dict(s, ref.get(s.slug)) for s in value), key=_slug)
+    if name == "work_queue_name":
+        # The server puts a deployment with a pool but no queue in the pool's "default".
+        return value or ("default" if deployment.work_pool_name else None)
+    if name in ("pull_steps", "description", "version"):
+        return value or None
+    if name in ("parameters", "job_variables", "parameter_openapi_schema"):
+        return _json(value) if value is not None else None
+    return value
+
+
+def schedule_dict(schedule: Schedule, reference: Schedule | None) -> dict[str, Any]:
+    """A schedule as comparable data."""
+    data: dict[str, Any] = {
+        "slug": schedule.slug,
+        "timezone": schedule.timezone,
+        "active": schedule.active,
+        "parameters": _json(schedule.parameters),
+        "max_scheduled_runs": schedule.max_scheduled_runs,
+    }
+    if schedule.cron is not None:
+        data.update(cron=schedule.cron, day_or=schedule.day_or is not False)
+    elif schedule.interval is not None:
+        data["interval"] = float(schedule.interval)
+        if reference is not None and reference.anchor_date is not None and schedule.anchor_date:
+            # When the config gives no anchor the server picks one; only a declared one counts.
+            data["anchor_date"] = anchor_instant(schedule.anchor_date, schedule.timezone)
+    elif schedule.rrule is not None:
+        rrule = schedule.rrule
+        if reference is not None and "DTSTART" not in (reference.rrule or ""):
+            rrule = strip_dtstart(rrule)  # the server injects a DTSTART into stored rules
+        data["rrule"] = rrule
+    return data
+
+
+def anchor_instant(anchor: str, timezone: str) -> str:
+    """An anchor date as a UTC instant; a naive one is in the schedule's time zone."""
+    moment = datetime.fromisoformat(anchor.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(ZoneInfo("UTC")).isoformat()
+
+
+def strip_dtstart(rrule: str) -> str:
+    """The rule without a DTSTART line (as the config wrote it)."""
+    lines = [line for line in rrule.splitlines() if not line.upper().startswith("DTSTART")]
+    return "\n".join(lines).removeprefix("RRULE:")
+
+
+def _slug(data: dict[str, Any]) -> str:
+    return str(data["slug"])
+
+
+def _json(value: Any) -> Any:
+    """Round-trip through JSON, as the server does (tuples become lists and so on)."""
+    return json.loads(json.dumps(value, sort_keys=True))

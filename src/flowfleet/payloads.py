@@ -1,0 +1,65 @@
+"""Desired state → the JSON bodies of Prefect API writes. Pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flowfleet.normalize import anchor_instant
+from flowfleet.resources import Deployment, Schedule
+
+# Deployment fields that PATCH /deployments/{id} takes as they are.
+PATCHABLE = (
+    "entrypoint",
+    "parameters",
+    "tags",
+    "version",
+    "description",
+    "work_pool_name",
+    "work_queue_name",
+    "job_variables",
+    "pull_steps",
+    "paused",
+    "concurrency_limit",
+    "enforce_parameter_schema",
+    "parameter_openapi_schema",
+)
+
+
+def create_deployment(deployment: Deployment, flow_id: str) -> dict[str, Any]:
+    """The body of POST /deployments/ for a new deployment."""
+    body: dict[str, Any] = {"name": deployment.name, "flow_id": flow_id}
+    body.update(_fields(deployment, PATCHABLE))
+    body["schedules"] = [schedule(s) for s in deployment.schedules]
+    return {k: v for k, v in body.items() if v is not None or k in ("version", "description")}
+
+
+def update_deployment(deployment: Deployment, changed: set[str]) -> dict[str, Any]:
+    """The body of PATCH /deployments/{id} with only the changed fields."""
+    return _fields(deployment, [f for f in PATCHABLE if f in changed])
+
+
+def schedule(s: Schedule) -> dict[str, Any]:
+    """A deployment schedule body (create or update)."""
+    spec: dict[str, Any] = {"timezone": s.timezone}
+    if s.cron is not None:
+        spec.update(cron=s.cron, day_or=s.day_or is not False)
+    elif s.interval is not None:
+        spec["interval"] = s.interval
+        if s.anchor_date is not None:
+            # Explicit offset: Prefect reads a naive anchor in the schedule's time zone,
+            # but the server would store a naive string as UTC.
+            spec["anchor_date"] = anchor_instant(s.anchor_date, s.timezone)
+    else:
+        spec["rrule"] = s.rrule
+    return {
+        "schedule": spec,
+        "active": s.active,
+        "parameters": s.parameters,
+        "slug": s.slug,
+        "max_scheduled_runs": s.max_scheduled_runs,
+    }
+
+
+def _fields(deployment: Deployment, names: Any) -> dict[str, Any]:
+    data = deployment.model_dump(mode="json", include=set(names))
+    return {name: data[name] for name in names}

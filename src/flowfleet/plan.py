@@ -1,0 +1,171 @@
+"""plan(desired, live) → Plan: what apply would change, field by field. Pure.
+
+A deployment is identified by (flow name, deployment name), Prefect's own key. Only the
+fields flowfleet manages are compared, after normalising what the server normalises, so
+that apply followed by plan is always empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from flowfleet.normalize import comparable
+from flowfleet.resources import Deployment, LiveDeployment, LiveState
+
+COMPARED_FIELDS = (
+    "entrypoint",
+    "parameters",
+    "schedules",
+    "tags",
+    "version",
+    "description",
+    "work_pool_name",
+    "work_queue_name",
+    "job_variables",
+    "pull_steps",
+    "paused",
+    "concurrency_limit",
+    "enforce_parameter_schema",
+    "parameter_openapi_schema",
+)
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"  # exists, not owned by this project/environment, no --adopt
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Change:
+    """One deployment's fate: the action, the changed fields, and why."""
+
+    action: Action
+    key: tuple[str, str]
+    desired: Deployment | None = None
+    live: LiveDeployment | None = None
+    fields: tuple[FieldChange, ...] = ()
+    reason: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.key[0]}/{self.key[1]}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every change for one environment, plus the problems that forbid applying it."""
+
+    project: str
+    environment: str
+    marker: str
+    changes: tuple[Change, ...]
+    errors: tuple[str, ...] = ()
+    orphans: tuple[str, ...] = ()  # owned, no longer declared, kept (no --prune)
+    flow_ids: dict[str, str] = field(default_factory=dict)  # flows already on the server
+
+    def of(self, action: Action) -> list[Change]:
+        return [c for c in self.changes if c.action is action]
+
+    @property
+    def has_changes(self) -> bool:
+        writes = (Action.CREATE, Action.UPDATE, Action.DELETE)
+        return any(c.action in writes for c in self.changes)
+
+    def counts(self) -> dict[str, int]:
+        return {a.value: len(self.of(a)) for a in Action}
+
+
+def ownership_marker(project: str, environment: str) -> str:
+    """The tag that marks a deployment as managed by this project and environment."""
+    return f"flowfleet:{project}/{environment}"
+
+
+def build_plan(
+    project: str,
+    environment: str,
+    desired: Sequence[Deployment],
+    live: LiveState,
+    *,
+    prune: bool = False,
+    adopt: bool = False,
+) -> Plan:
+    """Compare desired with live; `desired` already carries the ownership marker tag."""
+    marker = ownership_marker(project, environment)
+    by_key = {d.key: d for d in live.deployments}
+    changes = [_change(d, by_key.get(d.key), marker, adopt) for d in desired]
+    declared = {d.key for d in desired}
+    owned_undeclared = sorted(
+        (d for d in live.deployments if marker in d.deployment.tags and d.key not in declared),
+        key=lambda d: d.key,
+    )
+    orphans: tuple[str, ...] = ()
+    if prune:
+        changes += [
+            Change(Action.DELETE, d.key, live=d, reason="no longer declared")
+            for d in owned_undeclared
+        ]
+    else:
+        orphans = tuple(d.deployment.full_name for d in owned_undeclared)
+    return Plan(
+        project=project,
+        environment=environment,
+        marker=marker,
+        changes=tuple(changes),
+        errors=tuple(_missing_pools(desired, live)),
+        orphans=orphans,
+        flow_ids=dict(live.flows),
+    )
+
+
+def _change(desired: Deployment, live: LiveDeployment | None, marker: str, adopt: bool) -> Change:
+    if live is None:
+        return Change(Action.CREATE, desired.key, desired=desired)
+    if marker not in live.deployment.tags and not adopt:
+        return Change(
+            Action.CONFLICT,
+            desired.key,
+            desired=desired,
+            live=live,
+            reason="exists on the server without this project's marker "
+            f"'{marker}'; left alone (pass --adopt to take it over)",
+        )
+    diffs = tuple(diff_fields(desired, live.deployment))
+    if not diffs:
+        return Change(Action.UNCHANGED, desired.key, desired=desired, live=live)
+    return Change(Action.UPDATE, desired.key, desired=desired, live=live, fields=diffs)
+
+
+def diff_fields(desired: Deployment, live: Deployment) -> Iterable[FieldChange]:
+    """The managed fields whose normalised values differ."""
+    for name in COMPARED_FIELDS:
+        new = comparable(name, desired)
+        old = comparable(name, live, reference=desired)
+        if new != old:
+            yield FieldChange(name, old, new)
+
+
+def _missing_pools(desired: Sequence[Deployment], live: LiveState) -> Iterable[str]:
+    used: dict[str, list[str]] = {}
+    for d in desired:
+        if d.work_pool_name:
+            used.setdefault(d.work_pool_name, []).append(d.full_name)
+    for pool in sorted(set(used) - live.work_pools):
+        names = used[pool]
+        more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+        yield (
+            f"work pool '{pool}' does not exist on the server (used by {names[0]}{more}); "
+            "create it (e.g. `prefect work-pool create`) or fix the name"
+        )

@@ -1,0 +1,84 @@
+"""What flowfleet manages, fully resolved: the desired state, and later the live one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(Frozen):
+    """A resolved schedule: one kind set, defaults filled in, a stable slug."""
+
+    slug: str
+    cron: str | None = None
+    interval: int | float | None = None
+    rrule: str | None = None
+    timezone: str = "UTC"
+    anchor_date: str | None = None
+    day_or: bool | None = None
+    active: bool = True
+    parameters: dict[str, Any] = {}
+    max_scheduled_runs: int | None = None
+
+
+class Deployment(Frozen):
+    """One Prefect deployment as it should exist in one environment."""
+
+    flow_name: str
+    name: str
+    entrypoint: str
+    parameters: dict[str, Any] = {}
+    schedules: tuple[Schedule, ...] = ()
+    tags: tuple[str, ...] = ()
+    version: str | None = None
+    description: str | None = None
+    work_pool_name: str | None = None
+    work_queue_name: str | None = None
+    job_variables: dict[str, Any] = {}
+    pull_steps: tuple[dict[str, Any], ...] | None = None
+    paused: bool = False
+    concurrency_limit: int | None = None
+    enforce_parameter_schema: bool = True
+    parameter_openapi_schema: dict[str, Any] | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Prefect's own identity of a deployment: (flow name, deployment name)."""
+        return (self.flow_name, self.name)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.flow_name}/{self.name}"
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON data, schedules without the fields their kind does not use."""
+        data = self.model_dump(mode="json", exclude={"parameter_openapi_schema"})
+        data["schedules"] = [s.model_dump(mode="json", exclude_none=True) for s in self.schedules]
+        return data
+
+
+class LiveDeployment(Frozen):
+    """A deployment as read from the server, in the same terms as the desired state."""
+
+    id: str
+    flow_id: str
+    updated: str | None = None
+    deployment: Deployment
+    schedule_ids: dict[str, str] = {}
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.deployment.key
+
+
+class LiveState(Frozen):
+    """What one environment's server holds of what flowfleet looks at."""
+
+    deployments: tuple[LiveDeployment, ...] = ()
+    flows: dict[str, str] = {}  # flow name → id
+    work_pools: frozenset[str] = frozenset()

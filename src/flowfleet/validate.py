@@ -1,0 +1,159 @@
+"""Validate every selected environment of every file, offline, collecting every problem.
+
+Nothing is written anywhere until this has passed for all of them.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flowfleet.config.document import DocPath
+from flowfleet.config.load import LoadedConfig, load_config, unset_variable
+from flowfleet.errors import ConfigError, Problem, ValidationFailed
+from flowfleet.flow_catalog import FlowCatalog
+from flowfleet.parameters import parameter_problems
+from flowfleet.render import PLACEHOLDER, Rendered, render
+
+
+@dataclass(frozen=True)
+class Desired:
+    """The validated, rendered deployments of one environment of one config file."""
+
+    loaded: LoadedConfig
+    environment: str
+    deployments: tuple[Rendered, ...]
+    schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # by entrypoint
+
+    @property
+    def project(self) -> str:
+        assert self.loaded.config.project is not None  # the loader always sets it
+        return self.loaded.config.project
+
+
+def load_and_validate(
+    files: Sequence[Path], environments: Sequence[str] = (), project: str | None = None
+) -> list[Desired]:
+    """Load, render and validate; raise ValidationFailed with every problem found."""
+    problems: list[Problem] = []
+    desired: list[Desired] = []
+    for file in files:
+        try:
+            loaded = _load(file, environments, project)
+            desired.extend(_validate_file(loaded, environments, problems))
+        except ConfigError as exc:
+            problems.append(Problem(exc.location, exc.message))
+        except ValidationFailed as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ValidationFailed(problems)
+    return desired
+
+
+def _load(file: Path, environments: Sequence[str], project: str | None) -> LoadedConfig:
+    loaded = load_config(file, project=project)
+    if loaded.format == "legacy" and environments:
+        if len(environments) > 1:
+            raise ConfigError(
+                f"a file in the older format holds one environment; got --env "
+                f"{', '.join(environments)}: name one",
+                None,
+            )
+        loaded = load_config(file, project=project, environment=environments[0])
+    return loaded
+
+
+def _validate_file(
+    loaded: LoadedConfig, selected: Sequence[str], problems: list[Problem]
+) -> list[Desired]:
+    names = list(loaded.config.environments)
+    unknown = [e for e in selected if e not in names]
+    if unknown:
+        where = loaded.locate(("environments",), key=True)
+        for name in unknown:
+            problems.append(Problem(where, f"unknown environment '{name}'; {_hint(name, names)}"))
+        return []
+    problems.extend(_config_problems(loaded))
+    catalog = FlowCatalog(loaded.root)
+    result = []
+    for environment in selected or names:
+        rendered = render(loaded, environment, catalog.flow_name)
+        found = list(_environment_problems(loaded, environment, rendered, catalog))
+        problems.extend(Problem(p.location, p.message, (environment,)) for p in found)
+        schemas = {
+            r.deployment.entrypoint: catalog.flow(r.deployment.entrypoint).parameter_schema
+            for r in rendered
+            if catalog.error(r.deployment.entrypoint) is None
+        }
+        result.append(Desired(loaded, environment, tuple(rendered), schemas))
+    return result
+
+
+def _config_problems(loaded: LoadedConfig) -> Iterable[Problem]:
+    names = list(loaded.config.environments)
+    for index, entry in enumerate(loaded.config.deployments):
+        for env in entry.environments or {}:
+            if env not in names:
+                path: DocPath = ("deployments", index, "environments", env)
+                yield Problem(
+                    loaded.locate(path, key=True),
+                    f"deployment '{entry.name}' refers to unknown environment '{env}'; "
+                    + _hint(env, names),
+                )
+
+
+def _environment_problems(
+    loaded: LoadedConfig, environment: str, rendered: list[Rendered], catalog: FlowCatalog
+) -> Iterable[Problem]:
+    yield from (unset_variable(u) for u in loaded.document.unset if _applies(u.path, environment))
+    first_seen: dict[tuple[str, str], Rendered] = {}
+    for item in rendered:
+        deployment = item.deployment
+        located = loaded.locate(item.origin("entrypoint"))
+        error = catalog.error(deployment.entrypoint)
+        if error is not None:
+            yield Problem(located, error)
+        else:
+            flow = catalog.flow(deployment.entrypoint)
+            for path, message in parameter_problems(flow, item):
+                yield Problem(loaded.locate(path), message)
+        for placeholder in PLACEHOLDER.findall(deployment.name):
+            yield Problem(
+                loaded.locate(item.origin("name")),
+                f"deployment name '{deployment.name}' has an unknown placeholder "
+                f"'{{{placeholder}}}'; known here: env"
+                + "".join(f", {k}" for k in _matrix_keys(loaded, item)),
+            )
+        earlier = first_seen.setdefault(deployment.key, item)
+        if earlier is not item:
+            line = loaded.locate(earlier.origin("name")).line
+            yield Problem(
+                loaded.locate(item.origin("name")),
+                f"deployment '{deployment.full_name}' is declared twice in environment "
+                f"'{environment}' (first on line {line}); deployment names must be unique "
+                "per flow",
+            )
+
+
+def _matrix_keys(loaded: LoadedConfig, item: Rendered) -> list[str]:
+    entry = loaded.config.deployments[int(item.entry[1])]
+    return list(entry.matrix or {})
+
+
+def _applies(path: DocPath, environment: str) -> bool:
+    """Whether a value at `path` is used by `environment` (other environments' are not)."""
+    if len(path) >= 2 and path[0] == "environments":
+        return path[1] == environment
+    if len(path) >= 4 and path[0] == "deployments" and path[2] == "environments":
+        return path[3] == environment
+    return True
+
+
+def _hint(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "declared: " + ", ".join(names)
