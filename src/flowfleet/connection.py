@@ -51,15 +51,15 @@ def _api_key(name: str, variable: str | None) -> str | None:
 
 def _from_prefect_settings(name: str, key: str | None) -> Target:
     """The Prefect settings in force: PREFECT_API_URL / PREFECT_API_KEY / the profile."""
-    from prefect.settings import PREFECT_API_KEY, PREFECT_API_URL
+    from prefect.settings import Settings
 
-    url = PREFECT_API_URL.value()
+    settings = Settings()  # read now: the environment and the active profile
+    url = settings.api.url
     if not url:
         raise ConnectionError_(
             f"environment '{name}' has no api_url and PREFECT_API_URL is not set (nor in "
             "the active Prefect profile); set api_url in the config, export PREFECT_API_URL, "
             "or declare the environment 'local: true'"
         )
-    setting_key = PREFECT_API_KEY.value()
-    secret = setting_key.get_secret_value() if setting_key is not None else None
+    secret = settings.api.key.get_secret_value() if settings.api.key is not None else None
     return Target(name, str(url).rstrip("/"), key or secret)

@@ -386,11 +386,11 @@ class Signature:
 
     parameters: tuple[Parameter, ...]
     schema: dict[str, Any]
-    model: type[pydantic.BaseModel]
+    fields: dict[str, Any]  # pydantic fields of the parameters, by their own names
 
 
 class SignatureError(Exception):
-    """Prefect cannot build a parameter schema for this function either."""
+    """Prefect cannot handle this function's parameters either."""
 
 
 class _EmptySchemaForUserClasses(GenerateJsonSchema):
@@ -405,9 +405,10 @@ def _unknown_default() -> None:
 
 
 def build_signature(func: FunctionNode, names: dict[str, object], doc: str | None) -> Signature:
-    """The parameters, parameter_openapi_schema and validation model of `func`."""
+    """The parameters, parameter_openapi_schema and pydantic fields of `func`."""
     docs = parameter_docs(doc)
     fields: dict[str, Any] = {}
+    plain_fields: dict[str, Any] = {}
     parameters: list[Parameter] = []
     for position, (arg, kind, default) in enumerate(_arguments(func.args)):
         if arg.arg in ("self", "cls"):
@@ -442,13 +443,43 @@ def build_signature(func: FunctionNode, names: dict[str, object], doc: str | Non
         except Exception:
             type_ = Any
         fields[name] = (type_, field)
-    model, schema = _json_schema("Parameters", fields)
+        if not variadic:
+            plain_fields[arg.arg] = (type_, pydantic.Field(**given))
+    schema = _json_schema("Parameters", fields)
     # The payload Prefect sends: ParameterSchema(**schema).model_dump(exclude_unset=True).
     result: dict[str, Any] = {"title": "Parameters", "type": "object"}
     result |= {key: schema[key] for key in ("properties", "required") if key in schema}
     if "$defs" in schema:
         result["definitions"] = schema["$defs"]
-    return Signature(tuple(parameters), result, model)
+    return Signature(tuple(parameters), result, plain_fields)
+
+
+_PREFECT_RESERVED = {"v__args", "v__kwargs", "v__positional_only", "v__duplicate_kwargs"}
+
+
+def runtime_model(function: str, fields: dict[str, Any]) -> type[pydantic.BaseModel]:
+    """The model a flow validates its parameters with when a run starts.
+
+    Like Prefect's ValidatedFunction (lax mode, parameters under their own names), which
+    Prefect already builds when the flow is defined: if pydantic refuses it (a parameter
+    named `model_config`, say), the flow cannot even be imported.
+    """
+    clash = sorted(_PREFECT_RESERVED & fields.keys())
+    problem = f"{clash[0]!r} is reserved by Prefect" if clash else ""
+    if not problem:
+        try:
+            with warnings.catch_warnings():  # "field shadows an attribute in parent"
+                warnings.simplefilter("ignore")
+                config = pydantic.ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+                return pydantic.create_model(
+                    f"{function.title()}Model", __config__=config, **fields
+                )
+        except Exception as exc:
+            problem = str(exc).partition("\n")[0].rstrip(".")
+    raise SignatureError(
+        f"Prefect cannot validate the parameters of '{function}' ({problem}); rename the"
+        " parameter or use @flow(validate_parameters=False)"
+    )
 
 
 def _arguments(args: ast.arguments) -> Iterator[tuple[ast.arg, inspect._ParameterKind, Any]]:
@@ -476,17 +507,14 @@ def _annotation(node: ast.expr | None, names: dict[str, object]) -> Any:
     return Any if isinstance(value, ModuleRef) else value
 
 
-def _json_schema(
-    title: str, fields: dict[str, Any]
-) -> tuple[type[pydantic.BaseModel], dict[str, Any]]:
+def _json_schema(title: str, fields: dict[str, Any]) -> dict[str, Any]:
     with warnings.catch_warnings():  # e.g. "field conflicts with protected namespace"
         warnings.simplefilter("ignore")
         model = pydantic.create_model(
             title, __config__=pydantic.ConfigDict(arbitrary_types_allowed=True), **fields
         )
-        schema = pydantic.TypeAdapter(model).json_schema(
+        return pydantic.TypeAdapter(model).json_schema(
             by_alias=True,
             ref_template="#/definitions/{model}",
             schema_generator=_EmptySchemaForUserClasses,
         )
-    return model, schema

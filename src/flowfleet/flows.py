@@ -30,6 +30,7 @@ from flowfleet.flow_schema import (
     build_signature,
     evaluate,
     module_names,
+    runtime_model,
 )
 
 _BANNED_NAME_CHARACTERS = "/%&><"  # Prefect rejects flow names containing any of these
@@ -44,7 +45,10 @@ class Flow:
     function: str
     parameter_schema: dict[str, Any] = field(hash=False)  # never mutate: shared by a cache
     _signature: Signature | None = field(default=None, repr=False, compare=False, hash=False)
-    _validates_parameters: bool = field(default=True, repr=False, compare=False, hash=False)
+    # The model the flow validates run parameters with (None: `validate_parameters=False`).
+    _model: type[pydantic.BaseModel] | None = field(
+        default=None, repr=False, compare=False, hash=False
+    )
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
 
@@ -121,9 +125,10 @@ def _locate(root: Path, written: str, entrypoint: str) -> tuple[Path, str]:
             f"entrypoint {entrypoint!r}: {written!r} is not a .py file; expected PATH.py:FUNCTION"
             " with the path of the Python file that defines the flow"
         )
+    if path.is_dir():
+        raise EntrypointError(f"flow file {written!r} is a folder, not a file")
     if not path.is_file():
-        what = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise EntrypointError(f"flow file {written!r} {what}{_nearby(path, written, base)}")
+        raise EntrypointError(f"flow file {written!r} does not exist{_nearby(path, written, base)}")
     return path, path.relative_to(base).as_posix()
 
 
@@ -160,10 +165,12 @@ def _load_module(path: str, mtime_ns: int, size: int, display: str) -> _Module |
         return f"{display} line {line}: not valid UTF-8 (byte 0x{byte:02x}); save it as UTF-8"
     try:
         tree = ast.parse(text, filename=display)
-    except SyntaxError as exc:
-        return f"{display} line {exc.lineno}: {exc.msg}"
-    except (ValueError, RecursionError, MemoryError) as exc:  # e.g. null bytes, deep nesting
-        return f"{display}: Python cannot parse it ({exc or type(exc).__name__})"
+    except SyntaxError as exc:  # null bytes: SyntaxError without a line (ValueError < 3.11.4)
+        return f"{display} line {exc.lineno}: {exc.msg}" if exc.lineno else f"{display}: {exc.msg}"
+    except ValueError as exc:
+        return f"{display}: {exc}"
+    except (RecursionError, MemoryError):
+        return f"{display}: too deeply nested for Python to parse"
     functions = {
         node.name: node
         for node in tree.body
@@ -206,8 +213,13 @@ def _flow(module: _Module, display: str, function: str) -> Flow:
         signature = build_signature(func, module.names, ast.get_docstring(func, clean=False))
     except SignatureError as exc:
         raise EntrypointError(f"{where}: {exc}") from None
-    validates = _literal_option(options, "validate_parameters") is not False
-    return Flow(name, function, signature.schema, signature, validates)
+    try:
+        model = None
+        if _literal_option(options, "validate_parameters") is not False:
+            model = runtime_model(function, signature.fields)
+    except SignatureError as exc:
+        raise EntrypointError(f"{where}: {exc}") from None
+    return Flow(name, function, signature.schema, signature, model)
 
 
 def _no_function(module: _Module, display: str, function: str) -> str:
@@ -294,8 +306,8 @@ def check_parameters(
     wrong = _binding_errors(flow, declared, known)
     if enforce_schema or flow._signature is None:
         wrong = _schema_errors(flow, known) | wrong
-    if flow._signature is not None and flow._validates_parameters:
-        wrong = _runtime_errors(flow, flow._signature.model, known) | wrong
+    if flow._model is not None:
+        wrong = _runtime_errors(flow, flow._model, known) | wrong
     problems += [ParameterProblem(name, wrong[name]) for name in accepted if name in wrong]
     return problems
 
@@ -376,7 +388,8 @@ def _schema_errors(flow: Flow, values: dict[str, Any]) -> dict[str, str]:
         from jsonschema import Draft202012Validator  # lazily: only needed with enforcement
 
         schema = _server_schema(flow.parameter_schema)
-        validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        # No format checker: the server's validate(raise_on_error=True) checks no formats.
+        validator = Draft202012Validator(schema)
         flow._cache["validator"] = validator
     errors: dict[str, str] = {}
     for error in validator.iter_errors(values):
@@ -422,13 +435,13 @@ def _runtime_errors(
     flow: Flow, model: type[pydantic.BaseModel], values: dict[str, Any]
 ) -> dict[str, str]:
     """The flow's own check when the run starts: pydantic, lax mode, against the signature."""
-    try:
-        model.model_validate(values)
+    try:  # *args / **kwargs are not fields: Prefect passes them around the model
+        model.model_validate({k: v for k, v in values.items() if k in model.model_fields})
     except pydantic.ValidationError as exc:
         errors: dict[str, str] = {}
         for error in exc.errors(include_url=False):
             loc = list(error["loc"])
-            if error["type"] == "missing" or not loc or str(loc[0]) in errors:
+            if (len(loc) == 1 and error["type"] == "missing") or str(loc[0]) in errors:
                 continue  # missing parameters are reported by name, before
             if "[key]" in loc:  # a mapping key failed: point at the mapping
                 loc = loc[: loc.index("[key]") - 1]

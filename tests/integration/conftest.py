@@ -104,7 +104,7 @@ def project(tmp_path: Path, servers: Servers) -> Project:
             "flows/main.py": (
                 "from datetime import datetime\n"
                 "from prefect import flow\n\n\n"
-                f'@flow(name="{flow}")\n'
+                f'@flow(name="{flow}", log_prints=True)\n'
                 "def main(number: int = 1, name: str = 'x', when: datetime | None = None):\n"
                 "    print(f'{name} {number}')\n"
                 "    return number\n"

@@ -9,12 +9,12 @@ from pathlib import Path
 
 from flowfleet import report
 from flowfleet.apply import ApplyResult
+from flowfleet.commands.common import load_desired
 from flowfleet.deploy import EnvironmentPlan, apply_environment, plan_all
 from flowfleet.errors import FlowfleetError
 from flowfleet.output import err, out, print_json
 from flowfleet.plan import Action
 from flowfleet.progress import progress_for
-from flowfleet.validate import load_and_validate
 
 
 class Refused(FlowfleetError):
@@ -33,7 +33,7 @@ def run_apply(
     as_json: bool,
 ) -> int:
     """Validate and plan every environment, then apply each; 1 if any change failed."""
-    desired = load_and_validate(files, environments, project)
+    desired = load_desired(files, environments, project)
     plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt))
     _check(plans, max_deletes)
     if not as_json:

@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from flowfleet.commands.common import load_desired
 from flowfleet.diff import diff_environments
 from flowfleet.output import out, print_json
-from flowfleet.validate import load_and_validate
 
 
 def run_diff(file: Path, env_a: str, env_b: str, project: str | None, *, as_json: bool) -> int:
     """Print the differences; exit 0 (differences are not an error)."""
-    a, b = load_and_validate([file], [env_a, env_b], project)
+    a, b = load_desired([file], [env_a, env_b], project)
     result = diff_environments(
         [r.deployment for r in a.deployments], [r.deployment for r in b.deployments]
     )

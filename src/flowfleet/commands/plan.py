@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Literal
 
 from flowfleet import report
+from flowfleet.commands.common import load_desired
 from flowfleet.deploy import plan_all
 from flowfleet.output import out, print_json
-from flowfleet.validate import load_and_validate
 
 Format = Literal["text", "markdown", "json"]
 
@@ -26,7 +26,7 @@ def run_plan(
     output_format: Format,
 ) -> int:
     """0: planned (no changes with --detailed-exitcode), 2: changes, 1: errors."""
-    desired = load_and_validate(files, environments, project)
+    desired = load_desired(files, environments, project)
     plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt))
     if output_format == "json":
         print_json(report.plan_json(plans))

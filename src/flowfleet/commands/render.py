@@ -6,21 +6,19 @@ from pathlib import Path
 
 import yaml
 
+from flowfleet.commands.common import load_desired
 from flowfleet.errors import ConfigError
-from flowfleet.output import err, out, print_json
-from flowfleet.validate import load_and_validate
+from flowfleet.output import out, print_json
 
 
 def run_render(file: Path, environment: str | None, project: str | None, *, as_json: bool) -> int:
     """Print the deployments of `environment`; byte-identical for the same input."""
     envs = [environment] if environment else []
-    desired = load_and_validate([file], envs, project)
+    desired = load_desired([file], envs, project)
     if len(desired) != 1:
         names = ", ".join(d.environment for d in desired)
         raise ConfigError(f"{file}: choose an environment with --env ({names})")
     [selected] = desired
-    for warning in selected.loaded.warnings:
-        err(str(warning))
     data = {
         "project": selected.project,
         "environment": selected.environment,

@@ -112,8 +112,19 @@ async def _describe(api: Api, run: dict[str, Any], *, with_logs: bool) -> dict[s
         "parameters": run.get("parameters"),
     }
     if with_logs:
-        logs = await api.call(
-            "POST", "/logs/filter", {"logs": {"flow_run_id": {"any_": [run["id"]]}}, "limit": 200}
-        )
-        result["logs"] = [entry["message"] for entry in sorted(logs, key=lambda e: e["timestamp"])]
+        result["logs"] = await _logs(api, run["id"])
     return result
+
+
+async def _logs(api: Api, run_id: str, patience: float = 10.0) -> list[str]:
+    """The run's log lines; the run's process sends its last ones after the final state,
+    so wait (a little) for the engine's closing "Finished in state" line."""
+    deadline = time.monotonic() + patience
+    body = {"logs": {"flow_run_id": {"any_": [run_id]}}, "sort": "TIMESTAMP_ASC", "limit": 200}
+    while True:
+        lines = [entry["message"] for entry in await api.call("POST", "/logs/filter", body)]
+        if any(line.startswith("Finished in state") for line in lines):
+            return lines
+        if time.monotonic() > deadline:
+            return lines
+        await asyncio.sleep(0.5)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from flowfleet.commands.common import load_desired
 from flowfleet.errors import ValidationFailed
-from flowfleet.output import err, out, print_json, print_problems, problems_json
-from flowfleet.validate import Desired, load_and_validate
+from flowfleet.output import out, print_json, print_problems, problems_json
+from flowfleet.validate import Desired
 
 
 def run_validate(
@@ -15,15 +16,13 @@ def run_validate(
 ) -> int:
     """Exit 0 if every file and environment is valid, else 1 with every problem."""
     try:
-        desired = load_and_validate(files, environments, project)
+        desired = load_desired(files, environments, project)
     except ValidationFailed as exc:
         if as_json:
             print_json({"valid": False, "problems": problems_json(exc.problems)})
         else:
             print_problems(exc.problems)
         return 1
-    for warning in {w for d in desired for w in d.loaded.warnings}:
-        err(str(warning))
     if as_json:
         print_json({"valid": True, "environments": [_summary(d) for d in desired]})
         return 0
