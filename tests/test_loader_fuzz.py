@@ -312,10 +312,5 @@ def test_validate_flowfleet_shaped_document(project: Path, document: Any) -> Non
         ]
     }
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="exit 3 for an older-format schedule with cron and anchor-date "
-    "(tests/invalid/legacy_anchor_date_on_cron.yaml)",
-)
 def test_validate_legacy_shaped_document(project: Path, document: Any) -> None:
     validate_document(project / "dev.yaml", document)

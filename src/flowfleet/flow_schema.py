@@ -22,7 +22,7 @@ import warnings
 from collections import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pydantic
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
@@ -45,20 +45,10 @@ class _Unknown:
 UNKNOWN = _Unknown()
 FLOW_DECORATOR = ModuleRef("prefect.flow")  # stands for the `prefect.flow` object itself
 
+_TYPING_NAMES = ("Any", "Optional", "Union", "List", "Dict", "Tuple", "Set", "FrozenSet")
 _TYPING: dict[str, object] = {
-    "Any": typing.Any,
-    "Optional": typing.Optional,
-    "Union": typing.Union,
-    "List": typing.List,  # noqa: UP006 - the objects flow files may name, not annotations
-    "Dict": typing.Dict,  # noqa: UP006
-    "Tuple": typing.Tuple,  # noqa: UP006
-    "Set": typing.Set,  # noqa: UP006
-    "FrozenSet": typing.FrozenSet,  # noqa: UP006
-    "Literal": typing.Literal,
-    "Annotated": typing.Annotated,
-    "Sequence": typing.Sequence,
-    "Mapping": typing.Mapping,
-}
+    name: getattr(typing, name) for name in (*_TYPING_NAMES, "Literal", "Annotated", "Sequence")
+} | {"Mapping": typing.Mapping}
 _SAFE: dict[str, dict[str, object]] = {
     "builtins": {
         t.__name__: t
@@ -457,6 +447,14 @@ def build_signature(func: FunctionNode, names: dict[str, object], doc: str | Non
 _PREFECT_RESERVED = {"v__args", "v__kwargs", "v__positional_only", "v__duplicate_kwargs"}
 
 
+class _RuntimeBase(pydantic.BaseModel):
+    """The base of Prefect's ValidatedFunction models (whose config a field cannot shadow)."""
+
+    model_config: ClassVar[pydantic.ConfigDict] = pydantic.ConfigDict(
+        arbitrary_types_allowed=True, extra="forbid"
+    )
+
+
 def runtime_model(function: str, fields: dict[str, Any]) -> type[pydantic.BaseModel]:
     """The model a flow validates its parameters with when a run starts.
 
@@ -464,22 +462,31 @@ def runtime_model(function: str, fields: dict[str, Any]) -> type[pydantic.BaseMo
     Prefect already builds when the flow is defined: if pydantic refuses it (a parameter
     named `model_config`, say), the flow cannot even be imported.
     """
-    clash = sorted(_PREFECT_RESERVED & fields.keys())
-    problem = f"{clash[0]!r} is reserved by Prefect" if clash else ""
-    if not problem:
+    rejected = sorted(_PREFECT_RESERVED & fields.keys())
+    if not rejected:
         try:
-            with warnings.catch_warnings():  # "field shadows an attribute in parent"
-                warnings.simplefilter("ignore")
-                config = pydantic.ConfigDict(arbitrary_types_allowed=True, extra="forbid")
-                return pydantic.create_model(
-                    f"{function.title()}Model", __config__=config, **fields
-                )
-        except Exception as exc:
-            problem = str(exc).partition("\n")[0].rstrip(".")
+            return _model(f"{function.title()}Model", fields)
+        except Exception:
+            rejected = [name for name in fields if not _accepted(name, fields[name])]
+    which = f"a parameter named {rejected[0]!r}" if rejected else "its parameters"
     raise SignatureError(
-        f"Prefect cannot validate the parameters of '{function}' ({problem}); rename the"
-        " parameter or use @flow(validate_parameters=False)"
+        f"Prefect cannot validate the parameters of '{function}' (it rejects {which}); rename"
+        " the parameter or use @flow(validate_parameters=False)"
     )
+
+
+def _accepted(name: str, field: Any) -> bool:
+    try:
+        _model("Check", {name: field})
+    except Exception:
+        return False
+    return True
+
+
+def _model(title: str, fields: dict[str, Any]) -> type[pydantic.BaseModel]:
+    with warnings.catch_warnings():  # "field shadows an attribute in parent"
+        warnings.simplefilter("ignore")
+        return pydantic.create_model(title, __base__=_RuntimeBase, **fields)
 
 
 def _arguments(args: ast.arguments) -> Iterator[tuple[ast.arg, inspect._ParameterKind, Any]]:

@@ -375,9 +375,9 @@ def _binding_errors(
         if parameter.name not in values:
             continue
         if parameter.kind == _VAR_POSITIONAL and not isinstance(value, list):
-            errors[parameter.name] = _wrong(flow, parameter.name, "array", value)
+            errors[parameter.name] = _wrong(flow, parameter.name, "list", value)
         if parameter.kind == _VAR_KEYWORD and not isinstance(value, dict):
-            errors[parameter.name] = _wrong(flow, parameter.name, "object", value)
+            errors[parameter.name] = _wrong(flow, parameter.name, "mapping", value)
     return errors
 
 
@@ -400,35 +400,19 @@ def _schema_errors(flow: Flow, values: dict[str, Any]) -> dict[str, str]:
 
 
 def _server_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Prefect's preprocess_schema, minus `required` (reported separately, by name).
+    """Prefect's preprocess_schema, minus `required` (missing parameters are reported by name).
 
-    An optional parameter with a type and no default also accepts null (Prefect's fix for
-    pydantic v1 schemas); tuples written as `items: [...]` become `prefixItems`.
+    An optional parameter with a type and no default also accepts null. (Prefect also rewrites
+    nested models and pydantic v1 tuples, which flowfleet's schemas never contain.)
     """
-    copy: dict[str, Any] = {k: v for k, v in schema.items() if k != "required"}
-    copy["properties"] = _fix_properties(schema.get("properties", {}), schema.get("required", []))
-    copy["definitions"] = {
-        name: {**d, "properties": _fix_properties(d["properties"], d.get("required", []))}
-        if "properties" in d
-        else d
-        for name, d in schema.get("definitions", {}).items()
-    }
-    return copy
-
-
-def _fix_properties(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    fixed: dict[str, Any] = {}
-    for name, prop in properties.items():
-        prop = dict(prop)
-        optional = name not in required and "default" not in prop
-        if optional and "type" in prop and prop["type"] != "null":
-            prop["anyOf"] = [{"type": prop.pop("type")}, {"type": "null"}]
-        if isinstance(prop.get("items"), list) and not prop.get("prefixItems"):
-            prop["prefixItems"] = prop.pop("items")
-        if "properties" in prop:
-            prop["properties"] = _fix_properties(prop["properties"], prop.get("required", []))
-        fixed[name] = prop
-    return fixed
+    required = schema.get("required", [])
+    properties: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        if name not in required and "default" not in prop and prop.get("type", "null") != "null":
+            prop = {k: v for k, v in prop.items() if k != "type"}
+            prop["anyOf"] = [{"type": schema["properties"][name]["type"]}, {"type": "null"}]
+        properties[name] = prop
+    return {**{k: v for k, v in schema.items() if k != "required"}, "properties": properties}
 
 
 def _runtime_errors(
@@ -491,8 +475,12 @@ def _resolve(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, A
     return schema
 
 
+# Config files are YAML: say list and mapping (as the config schema errors do), not array/object.
+_YAML_WORDS = {"array": "list", "object": "mapping"}
+
+
 def _describe(schema: dict[str, Any], definitions: dict[str, Any]) -> str:
-    """A short English description of a JSON schema: "integer", "array of string items"."""
+    """A short English description of a JSON schema: "integer", "list of string items"."""
     schema = _resolve(schema, definitions)
     if "enum" in schema:
         options = schema["enum"]
@@ -507,31 +495,31 @@ def _describe(schema: dict[str, Any], definitions: dict[str, Any]) -> str:
         return _describe_array(schema, definitions)
     extra = schema.get("additionalProperties")
     if kind == "object" and isinstance(extra, dict) and extra:
-        return f"object with {_describe(extra, definitions)} values"
+        return f"mapping with {_describe(extra, definitions)} values"
     if kind == "string" and "format" in schema:
         return f"{schema['format']} string"
-    return kind if isinstance(kind, str) else "any value"
+    return _YAML_WORDS.get(kind, kind) if isinstance(kind, str) else "any value"
 
 
 def _describe_array(schema: dict[str, Any], definitions: dict[str, Any]) -> str:
     prefix = schema.get("prefixItems")
     if prefix:
         members = ", ".join(_describe(p, definitions) for p in prefix)
-        return f"array of {len(prefix)} items ({members})"
+        return f"list of {len(prefix)} items ({members})"
     items = schema.get("items")
     if not items:
-        return "array"
+        return "list"
     item = _describe(items, definitions)
     if " or " in item or item.startswith("one of "):
         item = f"({item})"
-    return f"array of {'unique ' if schema.get('uniqueItems') else ''}{item} items"
+    return f"list of {'unique ' if schema.get('uniqueItems') else ''}{item} items"
 
 
 def _found(value: Any) -> str:
     if value is None:
         return "null"
     kinds: list[tuple[type, str]] = [(bool, "a boolean"), (int, "an integer"), (float, "a number")]
-    kinds += [(str, "a string"), (list, "an array"), (dict, "an object")]
+    kinds += [(str, "a string"), (list, "a list"), (dict, "a mapping")]
     kind = next((k for t, k in kinds if isinstance(value, t)), type(value).__name__)
     return f"{_show(value)} ({kind})"
 

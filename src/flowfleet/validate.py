@@ -13,7 +13,7 @@ from typing import Any
 
 from flowfleet.config.document import DocPath
 from flowfleet.config.load import LoadedConfig, load_config, unset_variable
-from flowfleet.errors import ConfigError, Problem, ValidationFailed
+from flowfleet.errors import ConfigError, Location, Problem, ValidationFailed
 from flowfleet.flow_catalog import FlowCatalog
 from flowfleet.parameters import parameter_problems
 from flowfleet.render import PLACEHOLDER, Rendered, render
@@ -60,7 +60,7 @@ def _load(file: Path, environments: Sequence[str], project: str | None) -> Loade
             raise ConfigError(
                 f"a file in the older format holds one environment; got --env "
                 f"{', '.join(environments)}: name one",
-                None,
+                Location(loaded.file, 1, 1),
             )
         loaded = load_config(file, project=project, environment=environments[0])
     return loaded
@@ -120,7 +120,7 @@ def _environment_problems(
             flow = catalog.flow(deployment.entrypoint)
             for path, message in parameter_problems(flow, item):
                 yield Problem(loaded.locate(path), message)
-        for placeholder in PLACEHOLDER.findall(deployment.name):
+        for placeholder in PLACEHOLDER.findall(deployment.name.replace("${", "$")):
             yield Problem(
                 loaded.locate(item.origin("name")),
                 f"deployment name '{deployment.name}' has an unknown placeholder "
@@ -129,13 +129,26 @@ def _environment_problems(
             )
         earlier = first_seen.setdefault(deployment.key, item)
         if earlier is not item:
-            line = loaded.locate(earlier.origin("name")).line
-            yield Problem(
-                loaded.locate(item.origin("name")),
-                f"deployment '{deployment.full_name}' is declared twice in environment "
-                f"'{environment}' (first on line {line}); deployment names must be unique "
-                "per flow",
-            )
+            yield _duplicate(loaded, earlier, item)
+
+
+def _duplicate(loaded: LoadedConfig, earlier: Rendered, item: Rendered) -> Problem:
+    where = loaded.locate(item.origin("name"))
+    if earlier.entry == item.entry:  # one matrix entry gives the same name twice
+        entry = loaded.config.deployments[int(item.entry[1])]
+        unused = [k for k in entry.matrix or {} if f"{{{k}}}" not in entry.name]
+        key = unused[0] if unused else "?"
+        return Problem(
+            where,
+            f"deployment name '{entry.name}' is the same for every value of matrix key "
+            f"'{key}'; put {{{key}}} in the name, e.g. '{entry.name}-{{{key}}}'",
+        )
+    line = loaded.locate(earlier.origin("name")).line
+    return Problem(
+        where,
+        f"deployment '{item.deployment.full_name}' is declared twice (first on line {line}); "
+        "deployment names must be unique per flow",
+    )
 
 
 def _matrix_keys(loaded: LoadedConfig, item: Rendered) -> list[str]:

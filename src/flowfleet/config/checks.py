@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import re
 import sys
 import zoneinfo
 from functools import cache
@@ -21,6 +22,15 @@ def one_schedule_kind(cron: object, interval: object, rrule: object) -> None:
         raise ValueError(f"a schedule needs exactly one of cron, interval or rrule; found {found}")
 
 
+CRON_FIELDS = (
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day-of-month", 1, 31),
+    ("month", 1, 12),
+    ("day-of-week", 0, 7),
+)
+
+
 def cron(value: str) -> str:
     """A 5-field cron expression (or a @macro) as Prefect's CronSchedule accepts it."""
     fields = value.split()
@@ -29,10 +39,47 @@ def cron(value: str) -> str:
             f"cron '{value}' has {len(fields)} fields; expected 5 "
             "(minute hour day-of-month month day-of-week), e.g. '0 6 * * *'"
         )
-    if value.strip().lower() == "@reboot" or not _croniter().croniter.is_valid(value):
-        raise ValueError(f"invalid cron expression '{value}'")
-    if any(f.casefold() in ("r", "h") for f in fields):
+    if any(f.casefold() in ("r", "h") or f.upper().startswith("H(") for f in fields):
         raise ValueError(f"cron '{value}': random (R) and hashed (H) expressions are unsupported")
+    if value.strip().lower() == "@reboot" or not _croniter().croniter.is_valid(value):
+        raise ValueError(f"invalid cron expression '{value}'{_out_of_range(fields)}")
+    return value
+
+
+def _out_of_range(fields: list[str]) -> str:
+    """Which field holds a number outside its range (croniter does not say)."""
+    for text, (name, low, high) in zip(fields, CRON_FIELDS, strict=False):
+        for number in re.findall(r"\d+", text.split("/")[0]):
+            if not low <= int(number) <= high:
+                return f": {name} {number} is out of range {low}-{high}"
+    return ""
+
+
+def only_for(name: str, value: object, kind_value: object, kind: str) -> object:
+    """`name` may only be set on schedules of `kind`."""
+    if value is not None and kind_value is None:
+        raise ValueError(f"'{name}' applies to {kind} schedules only; remove it")
+    return value
+
+
+def name(value: str) -> str:
+    """A deployment or schedule name as Prefect accepts it."""
+    if not value:
+        raise ValueError("expected a non-empty name, found the text ''")
+    if any(c in value for c in "/%&><"):
+        raise ValueError(
+            f"a name cannot contain '/', '%', '&', '>' or '<'; found the text {value!r}"
+        )
+    return value
+
+
+def variable_name(value: str) -> str:
+    """The name of an environment variable."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
+        raise ValueError(
+            "expected the name of an environment variable (letters, digits and '_'), "
+            f"found the text {value!r}"
+        )
     return value
 
 
@@ -45,7 +92,10 @@ def rrule(value: str) -> str:
     try:
         rrulestr(value, cache=True)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"invalid rrule '{value}': {exc}") from None
+        reason = str(exc)
+        if "unpack" in reason or not reason:
+            reason = "expected NAME=VALUE parts separated by ';', e.g. 'FREQ=WEEKLY;BYDAY=MO'"
+        raise ValueError(f"invalid rrule '{value}': {reason}") from None
     return value
 
 

@@ -21,14 +21,22 @@ def problems_from(
     results: list[tuple[DocPath, Problem]] = []
     seen: set[DocPath] = set()
     for error in exc.errors(include_url=False):
+        is_key = error["loc"][-1:] == ("[key]",)
         path = _document_path(error["loc"], document.data)
-        unknown_key = error["type"] == "extra_forbidden"
-        if path in seen and not unknown_key:
+        message = _message(error, path, model, is_key=is_key)
+        at_key = is_key or error["type"] == "extra_forbidden" or _about_key(message, path)
+        if path in seen and not at_key:
             continue  # one message per value is enough (unions report every member)
         seen.add(path)
-        location = document.locate(path, key=unknown_key)
-        results.append((path, Problem(location, _message(error, path, model))))
+        results.append((path, Problem(document.locate(path, key=at_key), message)))
     return results
+
+
+def _about_key(message: str, path: DocPath) -> bool:
+    """A message about the key itself ("'day_or' applies to ...") points at the key."""
+    if not path:
+        return False
+    return message.split(": ", 1)[-1].startswith(f"'{path[-1]}' ")
 
 
 def _document_path(loc: tuple[int | str, ...], data: Any) -> DocPath:
@@ -36,6 +44,8 @@ def _document_path(loc: tuple[int | str, ...], data: Any) -> DocPath:
     path: list[str | int] = []
     node = data
     for part in loc:
+        if part == "[key]":
+            continue
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
         if in_dict or in_list:
@@ -47,9 +57,21 @@ def _document_path(loc: tuple[int | str, ...], data: Any) -> DocPath:
     return tuple(path)
 
 
-def _message(error: ErrorDetails, path: DocPath, model: type[pydantic.BaseModel]) -> str:
-    where = dotted(path[:-1]) if error["type"] in ("extra_forbidden", "missing") else dotted(path)
+EXPECTED_AT_LEAST = {"environments": "at least one environment"}
+
+
+def _message(
+    error: ErrorDetails, path: DocPath, model: type[pydantic.BaseModel], *, is_key: bool
+) -> str:
+    parent_level = is_key or error["type"] in ("extra_forbidden", "missing")
+    where = dotted(path[:-1]) if parent_level else dotted(path)
     prefix = f"{where}: " if where else ""
+    found = describe(error["input"])
+    if error["type"] in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{prefix}expected a mapping, found {found}"
+    if error["type"] == "too_short":
+        wanted = EXPECTED_AT_LEAST.get(str(path[-1]) if path else "", "at least one value")
+        return f"{prefix}expected {wanted}, found {found}"
     if error["type"] == "extra_forbidden":
         key = str(path[-1])
         return f"{prefix}unknown key '{key}'; {_suggest(key, _allowed_keys(model, path[:-1]))}"
@@ -63,7 +85,7 @@ def _message(error: ErrorDetails, path: DocPath, model: type[pydantic.BaseModel]
     expected = message.removeprefix("Input should be ").removeprefix("Input ").split(", ")[0]
     if expected.startswith(("greater", "less")):
         expected = f"a number {expected}"
-    return f"{prefix}expected {expected}, found {describe(error['input'])}"
+    return f"{prefix}expected {expected}, found {found}"
 
 
 def dotted(path: DocPath) -> str:
@@ -86,9 +108,11 @@ def describe(value: Any) -> str:
         shown = value if len(value) <= 60 else value[:57] + "..."
         return f"the text {shown!r}"
     if isinstance(value, list):
+        if not value:
+            return "an empty list"
         return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
     if isinstance(value, dict):
-        return "a mapping"
+        return "a mapping" if value else "an empty mapping"
     return type(value).__name__
 
 

@@ -103,11 +103,13 @@ def parse_document(raw: bytes, file: str, environ: Mapping[str, str] | None = No
             f"nesting deeper than {MAX_DEPTH} levels; flatten the file", Location(file, 1, 1)
         ) from None
     if root is None or (isinstance(root, ScalarNode) and root.value == "" and _is_null(root)):
+        what = "the file has no content, only comments" if text.strip() else "the file is empty"
         raise ConfigError(
-            "the file is empty; expected a mapping with 'deployments:' "
+            f"{what}; expected a mapping with 'deployments:' "
             "(and 'environments:' in the flowfleet format)",
             Location(file, 1, 1),
         )
+    _check_expansion(root, file)
     document = Document(file=file, data=None)
     converter = _Converter(document, os.environ if environ is None else environ)
     document.data = converter.convert(root, ())
@@ -128,15 +130,72 @@ def _decode(raw: bytes, file: str) -> str:
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
-    mark = exc.problem_mark or exc.context_mark
-    location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+    """PyYAML's message, rephrased for the common mistakes, at the most useful place."""
     problem = (exc.problem or "invalid YAML").strip()
     context = (exc.context or "").strip()
-    if context and problem.startswith("but "):  # "expected X" + "but found Y"
+    at, opened = exc.problem_mark, exc.context_mark
+    if "'\\t'" in problem or "'\t'" in problem:
+        message = "a tab is used for indentation; YAML indents with spaces only"
+    elif opened is not None and context.startswith("while parsing a flow ") and at is not None:
+        bracket = "[" if "sequence" in context else "{"
+        found = problem.replace("but got", "but found")
+        where = f"on line {at.line + 1}, column {at.column + 1}"
+        message, at = f"this '{bracket}' is never closed; {found} {where}", opened
+    elif opened is not None and "quoted scalar" in context and "end of stream" in problem:
+        quote = opened.buffer[opened.pointer] if opened.buffer else '"'
+        message, at = f"this quoted string is never closed; add the closing '{quote}'", opened
+    elif "<block end>" in problem and opened is not None and "block" in context:
+        message = (
+            "bad indentation: this line is indented less than the lines of the mapping it "
+            f"belongs to (line {opened.line + 1}); line it up with them"
+        )
+    elif context and problem.startswith("but "):  # "expected X" + "but found Y"
         message = f"{context}, {problem}"
     else:
         message = f"{problem} ({context})" if context else problem
+    mark = at or opened
+    location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
     return ConfigError(f"YAML syntax error: {message}", location)
+
+
+def _check_expansion(root: Node, file: str) -> None:
+    """Refuse alias bombs and recursive aliases before expanding anything: count the values
+    the document expands to, sharing the count of each node reached through aliases."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    in_progress: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if children_done:
+            in_progress.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[key] > MAX_NODES:
+                raise ConfigError(
+                    f"the document expands to more than {MAX_NODES:,} values "
+                    "(an alias expansion bomb?); simplify its anchors and aliases",
+                    Location(file, node.start_mark.line + 1, node.start_mark.column + 1),
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in in_progress:
+            raise ConfigError(
+                "a recursive alias (an anchor used inside itself); flowfleet cannot expand it",
+                Location(file, node.start_mark.line + 1, node.start_mark.column + 1),
+            )
+        in_progress.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _is_null(node: ScalarNode) -> bool:
@@ -271,4 +330,11 @@ class _Converter:
             self.document.unset.append(UnsetVariable(name, path, self._location(node)))
             return match.group(0)
 
-        return _VAR.sub(replace, text)
+        result = _VAR.sub(replace, text)
+        if "${" in _VAR.sub("", text):
+            raise ConfigError(
+                f"unclosed variable reference in {text[:60]!r}; expected ${{NAME}} "
+                "(write $${ for a literal '${')",
+                self._location(node),
+            )
+        return result

@@ -13,13 +13,14 @@ deployments:
 
 from __future__ import annotations
 
-from datetime import datetime
+from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from flowfleet.config import checks
 from flowfleet.config.document import DocPath
 from flowfleet.config.models import (
+    AnchorDate,
     Config,
     Cron,
     DeploymentEntry,
@@ -47,12 +48,17 @@ class LegacySchedule(Strict):
     interval: Seconds | None = None
     rrule: RRule | None = None
     timezone: TimeZone | None = None
-    anchor_date: datetime | None = Field(default=None, alias="anchor-date")
+    anchor_date: AnchorDate | None = Field(default=None, alias="anchor-date")
 
     @model_validator(mode="after")
     def _one_kind(self) -> LegacySchedule:
         checks.one_schedule_kind(self.cron, self.interval, self.rrule)
         return self
+
+    @field_validator("anchor_date")
+    @classmethod
+    def _interval_only(cls, value: Any, info: ValidationInfo) -> Any:
+        return checks.only_for("anchor-date", value, info.data.get("interval"), "interval")
 
 
 class LegacyWorkPool(Strict):

@@ -10,7 +10,7 @@ from typing import Literal, TypeVar
 import pydantic
 
 from flowfleet.config import legacy
-from flowfleet.config.diagnostics import problems_from
+from flowfleet.config.diagnostics import describe, problems_from
 from flowfleet.config.document import DocPath, Document, UnsetVariable, read_document
 from flowfleet.config.models import Config
 from flowfleet.errors import ConfigError, Location, Problem, ValidationFailed
@@ -60,7 +60,7 @@ def load_config(
     if not isinstance(document.data, dict):
         raise ConfigError(
             "expected a mapping with 'deployments:' at the top of the file, "
-            f"found {_kind(document.data)}",
+            f"found {describe(document.data)}",
             document.locate(()),
         )
     fmt: Format = "flowfleet" if _FLOWFLEET_KEYS & document.data.keys() else "legacy"
@@ -102,14 +102,6 @@ def unset_variable(unset: UnsetVariable) -> Problem:
         f"environment variable '{unset.name}' is not set and has no default; "
         f"set it, or write ${{{unset.name}:-default}}",
     )
-
-
-def _kind(value: object) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"the text {value[:40]!r}"
-    return f"the value {value!r}"
 
 
 def _slug(name: str) -> str:

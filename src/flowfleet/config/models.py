@@ -17,7 +17,8 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PositiveInt,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -32,18 +33,72 @@ def _number_as_written(value: Any) -> Any:
     return value
 
 
+def _not_bool(expected: str) -> BeforeValidator:
+    """YAML `true` is not a number, even though Python thinks so."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"expected {expected}, found the boolean {str(value).lower()}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def _pattern(regex: str, what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not re.fullmatch(regex, value):
+            raise ValueError(f"'{value}' is not a valid {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _iso_datetime(value: Any) -> Any:
+    """YAML timestamps may use a space: `2024-01-01 10:00:00 +05:00`."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d\d-\d\d[ \t]+\d[^ ]*( *[+-Z].*)?", value):
+        date, time = value.split(maxsplit=1)
+        return f"{date}T{time.replace(' ', '')}"
+    return value
+
+
+_NAME_CHARS = "use letters, digits, '_', '.' and '-', starting with a letter or digit"
 Text = Annotated[str, BeforeValidator(_number_as_written)]
 Name = Annotated[
     str,
     BeforeValidator(_number_as_written),
-    Field(min_length=1, max_length=200, pattern=r"^[^/%&><]+$"),
+    Field(max_length=200),
+    AfterValidator(checks.name),
 ]
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
-VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Identifier = Annotated[
+    str,
+    Field(max_length=100, json_schema_extra={"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}),
+    _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*", f"name; {_NAME_CHARS}"),
+]
+ProjectName = Annotated[
+    str,
+    Field(max_length=100, json_schema_extra={"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}),
+    _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*", f"project name; {_NAME_CHARS}"),
+]
+EnvironmentName = Annotated[
+    str,
+    Field(max_length=100, json_schema_extra={"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}),
+    _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*", f"environment name; {_NAME_CHARS}"),
+]
+VariableName = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}),
+    AfterValidator(checks.variable_name),
+]
 Cron = Annotated[str, AfterValidator(checks.cron)]
 RRule = Annotated[str, AfterValidator(checks.rrule)]
 TimeZone = Annotated[str, AfterValidator(checks.timezone)]
-Seconds = Annotated[float, Field(gt=0, description="Seconds between runs.")]
+Seconds = Annotated[
+    float,
+    _not_bool("a valid number"),
+    Field(gt=0, allow_inf_nan=False, description="Seconds between runs."),
+]
+Limit = Annotated[int, _not_bool("a valid integer"), Field(gt=0)]
+AnchorDate = Annotated[datetime, BeforeValidator(_iso_datetime)]
 JsonObject = dict[str, Any]
 
 
@@ -60,21 +115,27 @@ class Schedule(Strict):
     interval: Seconds | None = None
     rrule: RRule | None = None
     timezone: TimeZone | None = None
-    anchor_date: datetime | None = None
+    anchor_date: AnchorDate | None = None
     day_or: bool | None = None
     active: bool | None = None
     parameters: JsonObject | None = None
     slug: Name | None = None
-    max_scheduled_runs: PositiveInt | None = None
+    max_scheduled_runs: Limit | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> Schedule:
         checks.one_schedule_kind(self.cron, self.interval, self.rrule)
-        if self.day_or is not None and self.cron is None:
-            raise ValueError("'day_or' applies to cron schedules only; remove it")
-        if self.anchor_date is not None and self.interval is None:
-            raise ValueError("'anchor_date' applies to interval schedules only; remove it")
         return self
+
+    @field_validator("day_or")
+    @classmethod
+    def _cron_only(cls, value: Any, info: ValidationInfo) -> Any:
+        return checks.only_for("day_or", value, info.data.get("cron"), "cron")
+
+    @field_validator("anchor_date")
+    @classmethod
+    def _interval_only(cls, value: Any, info: ValidationInfo) -> Any:
+        return checks.only_for("anchor_date", value, info.data.get("interval"), "interval")
 
 
 class WorkPool(Strict):
@@ -99,7 +160,7 @@ class Settings(Strict):
     work_pool: WorkPool | None = None
     pull_steps: list[JsonObject] | None = None
     paused: bool | None = None
-    concurrency_limit: PositiveInt | None = None
+    concurrency_limit: Limit | None = None
     enforce_parameter_schema: bool | None = Field(
         default=None, description="Validate parameters against the flow signature (default true)."
     )
@@ -123,21 +184,22 @@ class DeploymentEntry(Settings):
 
     name: Name
     entrypoint: Annotated[str, Field(description="`path/to/file.py:function`, relative.")]
-    matrix: dict[Identifier, Annotated[list[MatrixValue], Field(min_length=1)]] | None = None
+    matrix: dict[str, Annotated[list[MatrixValue], Field(min_length=1)]] | None = None
     environments: dict[str, Settings | None] | None = Field(
         default=None,
         description="Where the deployment exists (default: every environment), "
         "with per-environment changes.",
     )
 
-    @model_validator(mode="after")
-    def _matrix_keys(self) -> DeploymentEntry:
-        for key in self.matrix or {}:
+    @field_validator("matrix")
+    @classmethod
+    def _matrix_keys(cls, matrix: dict[str, Any] | None) -> dict[str, Any] | None:
+        for key in matrix or {}:
             if key == "env":
                 raise ValueError("'env' is reserved for the environment name; rename the key")
             if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
                 raise ValueError(f"matrix key '{key}' must be a name like region or size")
-        return self
+        return matrix
 
 
 class Environment(Strict):
@@ -166,7 +228,7 @@ class Config(Strict):
         json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
     )
 
-    project: Identifier | None = None
+    project: ProjectName | None = None
     defaults: Settings | None = None
-    environments: Annotated[dict[Identifier, Environment], Field(min_length=1)]
+    environments: Annotated[dict[EnvironmentName, Environment], Field(min_length=1)]
     deployments: list[DeploymentEntry] = Field(default_factory=list)
