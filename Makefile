@@ -26,9 +26,7 @@ schema: install
 	$(BIN)/flowfleet schema > schema/flowfleet.schema.json
 
 demo: install
-	cd examples/quickstart && ../../$(BIN)/flowfleet validate
-	cd examples/quickstart && ../../$(BIN)/flowfleet render --env dev
-	cd examples/quickstart && ../../$(BIN)/flowfleet render --env prod
+	examples/quickstart/demo.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

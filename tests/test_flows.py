@@ -654,9 +654,15 @@ def test_importing_flowfleet_flows_does_not_import_prefect() -> None:
 
 CHECKED = """
 import datetime
+from enum import Enum
 from typing import Literal, Optional
 
 from prefect import flow
+
+
+class Color(str, Enum):
+    RED = "red"
+    BLUE = "blue"
 
 
 @flow(name="hello")
@@ -677,7 +683,15 @@ def types(
     point: tuple[int, str] = (0, ""),
     flag: bool = False,
     later: int = compute(),
+    nested: list[Optional[int]] = [],
+    unique: set[int] = set(),
+    color: Color = Color.RED,
 ):
+    pass
+
+
+@flow(name="po")
+def po(a: int, /, b: int = 1):
     pass
 
 
@@ -867,6 +881,36 @@ CHECK_CASES: list[tuple[str, dict[str, Any], bool | None, list[ParameterProblem]
         ],
     ),
     ("types", {"later": 3}, None, []),
+    (
+        "types",
+        {"nested": "x", "pairs": 5, "color": "green"},
+        None,
+        [
+            problem(
+                "pairs", wrong("types", "pairs", "mapping with integer values", "5 (an integer)")
+            ),
+            problem(
+                "nested",
+                wrong("types", "nested", "list of (integer or null) items", "'x' (a string)"),
+            ),
+            problem("color", wrong("types", "color", "one of 'red', 'blue'", "'green' (a string)")),
+        ],
+    ),
+    ("types", {"nested": [None, "2"], "color": "blue"}, False, []),
+    ("types", {"unique": [1, 1]}, False, []),  # pydantic makes a set of it
+    (
+        "types",
+        {"unique": [1, 1]},
+        True,
+        [
+            problem(
+                "unique",
+                wrong("types", "unique", "list of unique integer items", "[1, 1] (a list)"),
+            )
+        ],
+    ),
+    ("po", {"a": 1, "b": "2"}, False, []),
+    ("po", {"a": "x"}, None, [problem("a", wrong("po", "a", "integer", "'x' (a string)"))]),
     # A default flowfleet cannot evaluate: optional, and the server lets null through for it
     # (Prefect's preprocess_schema), but the flow itself then rejects it.
     (
@@ -1033,7 +1077,14 @@ PREFECT_PARAMETER_SETS: dict[str, list[dict[str, Any]]] = {
         {"flag": 1},
         {"later": None},
         {"later": "7"},
+        {"nested": [None, "1"]},
+        {"nested": [None, "x"]},
+        {"unique": [1, 1]},
+        {"unique": [1, 2]},
+        {"color": "green"},
+        {"color": "blue"},
     ],
+    "po": [{"a": 1}, {"a": "1", "b": 2}, {"a": "x"}, {"b": 1}],
     "kw": [{"a": 1}, {"a": 1, "kwargs": {}}, {"a": 1, "b": 2}, {"a": 1, "kwargs": {"b": 2}}],
     "va": [{"a": 1}, {"a": 1, "args": []}, {"a": 1, "args": [1, "x"]}],
     "unchecked": [{"a": "x"}, {"a": 1}, {}],

@@ -45,10 +45,8 @@ class _Unknown:
 UNKNOWN = _Unknown()
 FLOW_DECORATOR = ModuleRef("prefect.flow")  # stands for the `prefect.flow` object itself
 
-_TYPING_NAMES = ("Any", "Optional", "Union", "List", "Dict", "Tuple", "Set", "FrozenSet")
-_TYPING: dict[str, object] = {
-    name: getattr(typing, name) for name in (*_TYPING_NAMES, "Literal", "Annotated", "Sequence")
-} | {"Mapping": typing.Mapping}
+_TYPING_NAMES = "Any Optional Union List Dict Tuple Set FrozenSet Literal Annotated Sequence"
+_TYPING: dict[str, object] = {n: getattr(typing, n) for n in [*_TYPING_NAMES.split(), "Mapping"]}
 _SAFE: dict[str, dict[str, object]] = {
     "builtins": {
         t.__name__: t
@@ -67,9 +65,10 @@ _SAFE: dict[str, dict[str, object]] = {
     "prefect.flows": {"flow": FLOW_DECORATOR},
 }
 _PACKAGES = {"collections"}  # parents of whitelisted modules (`import collections.abc`)
-# Defaults constructible from literal arguments without side effects (`date(2024, 1, 1)`).
+# Defaults constructible from literal arguments without side effects (`date(2024, 1, 1)`);
+# not bytes: `bytes(10**9)` would allocate a gigabyte.
 _CONSTRUCTORS: tuple[object, ...] = (
-    *_SAFE["builtins"].values(),
+    *(t for t in _SAFE["builtins"].values() if t is not bytes),
     *_SAFE["datetime"].values(),
     uuid.UUID,
     pathlib.Path,

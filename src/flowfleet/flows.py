@@ -211,12 +211,8 @@ def _flow(module: _Module, display: str, function: str) -> Flow:
     name = _flow_name(options, function, where)
     try:
         signature = build_signature(func, module.names, ast.get_docstring(func, clean=False))
-    except SignatureError as exc:
-        raise EntrypointError(f"{where}: {exc}") from None
-    try:
-        model = None
-        if _literal_option(options, "validate_parameters") is not False:
-            model = runtime_model(function, signature.fields)
+        validates = _literal_option(options, "validate_parameters") is not False
+        model = runtime_model(function, signature.fields) if validates else None
     except SignatureError as exc:
         raise EntrypointError(f"{where}: {exc}") from None
     return Flow(name, function, signature.schema, signature, model)
