@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from flowfleet.config.document import YamlFloat, YamlInt
 from flowfleet.flows import (
@@ -1143,3 +1145,34 @@ def test_accepts_exactly_what_prefect_accepts(
     found = inspect_flow(checked_project, f"flows/checked.py:{function}")
     problems = check_parameters(found, parameters, enforce_schema=enforce)
     assert (not problems) == prefect_acceptance(function, parameters, enforce), problems
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.sampled_from([0.0, 1.0, 1.5, -2.5])
+    | st.sampled_from(["", "1", "x", "a", "red", "true", "2024-01-01", "2024-01-01T00:00:00"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("abc"), inner),
+    max_leaves=6,
+)
+TYPES_NAMES = "count ratio items pairs maybe either mode when point flag later nested unique color"
+TYPES_PARAMETERS = st.dictionaries(
+    st.sampled_from(TYPES_NAMES.split()),
+    JSON_VALUES,
+    max_size=3,
+)
+
+
+@pytest.mark.filterwarnings("ignore:Field name .* shadows an attribute:UserWarning")
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parameters=TYPES_PARAMETERS, enforce=st.booleans())
+def test_accepts_exactly_what_prefect_accepts_for_any_json(
+    checked_project: Path,
+    prefect_acceptance: Callable[[str, dict[str, Any], bool], bool],
+    parameters: dict[str, Any],
+    enforce: bool,
+) -> None:
+    found = inspect_flow(checked_project, "flows/checked.py:types")
+    problems = check_parameters(found, parameters, enforce_schema=enforce)
+    assert (not problems) == prefect_acceptance("types", parameters, enforce), problems

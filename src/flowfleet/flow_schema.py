@@ -394,32 +394,29 @@ def _unknown_default() -> None:
 
 
 def build_signature(func: FunctionNode, names: dict[str, object], doc: str | None) -> Signature:
-    """The parameters, parameter_openapi_schema and pydantic fields of `func`."""
+    """The parameters, parameter_openapi_schema and pydantic fields of `func`.
+
+    Made the way Prefect's generate_parameter_schema makes it, field by field.
+    """
     docs = parameter_docs(doc)
-    fields: dict[str, Any] = {}
-    plain_fields: dict[str, Any] = {}
+    schema_fields: dict[str, Any] = {}
+    runtime_fields: dict[str, Any] = {}
     parameters: list[Parameter] = []
     for position, (arg, kind, default) in enumerate(_arguments(func.args)):
         if arg.arg in ("self", "cls"):
-            continue  # like Prefect: passed implicitly, not flow parameters
+            continue  # like Prefect: passed implicitly, not flow parameters (keeps positions)
         if arg.arg.startswith("_"):
             raise SignatureError(
                 f"parameter '{arg.arg}' starts with an underscore, which Prefect cannot put "
                 "in a parameter schema (pydantic rejects such field names); rename it"
             )
         variadic = kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+        parameters.append(Parameter(arg.arg, kind, required=default is None and not variadic))
         # Prefect ignores annotations of *args / **kwargs in schemas read from source.
         type_ = _annotation(None if variadic else arg.annotation, names)
-        value = UNKNOWN if default is None else default_value(default, names)
-        parameters.append(Parameter(arg.arg, kind, required=default is None and not variadic))
+        given = _default(default, names)
         # Prefect renames parameters that clash with BaseModel attributes, aliasing them back.
         name = f"{arg.arg}__" if hasattr(pydantic.BaseModel, arg.arg) else arg.arg
-        if default is None:
-            given: dict[str, Any] = {"default": ...}
-        elif value is UNKNOWN:
-            given = {"default_factory": _unknown_default}
-        else:
-            given = {"default": value}
         field: Any = pydantic.Field(
             **given,
             title=arg.arg,
@@ -431,16 +428,30 @@ def build_signature(func: FunctionNode, names: dict[str, object], doc: str | Non
             _json_schema("CheckParameter", {name: (type_, field)})
         except Exception:
             type_ = Any
-        fields[name] = (type_, field)
+        schema_fields[name] = (type_, field)
         if not variadic:
-            plain_fields[arg.arg] = (type_, pydantic.Field(**given))
+            runtime_fields[arg.arg] = (type_, pydantic.Field(**given))
+    return Signature(tuple(parameters), _payload(schema_fields), runtime_fields)
+
+
+def _default(node: ast.expr | None, names: dict[str, object]) -> dict[str, Any]:
+    """pydantic.Field arguments for a parameter's default."""
+    if node is None:
+        return {"default": ...}  # required
+    value = default_value(node, names)
+    if value is UNKNOWN:  # optional, but no "default" in the schema
+        return {"default_factory": _unknown_default}
+    return {"default": value}
+
+
+def _payload(fields: dict[str, Any]) -> dict[str, Any]:
+    """What Prefect sends: ParameterSchema(**schema).model_dump(exclude_unset=True)."""
     schema = _json_schema("Parameters", fields)
-    # The payload Prefect sends: ParameterSchema(**schema).model_dump(exclude_unset=True).
     result: dict[str, Any] = {"title": "Parameters", "type": "object"}
     result |= {key: schema[key] for key in ("properties", "required") if key in schema}
     if "$defs" in schema:
         result["definitions"] = schema["$defs"]
-    return Signature(tuple(parameters), result, plain_fields)
+    return result
 
 
 _PREFECT_RESERVED = {"v__args", "v__kwargs", "v__positional_only", "v__duplicate_kwargs"}
