@@ -1158,14 +1158,14 @@ JSON_VALUES = st.recursive(
 )
 TYPES_NAMES = "count ratio items pairs maybe either mode when point flag later nested unique color"
 TYPES_PARAMETERS = st.dictionaries(
-    st.sampled_from(TYPES_NAMES.split()),
+    st.sampled_from([*TYPES_NAMES.split(), "colour"]),
     JSON_VALUES,
     max_size=3,
 )
 
 
 @pytest.mark.filterwarnings("ignore:Field name .* shadows an attribute:UserWarning")
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(parameters=TYPES_PARAMETERS, enforce=st.booleans())
 def test_accepts_exactly_what_prefect_accepts_for_any_json(
     checked_project: Path,
