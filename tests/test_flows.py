@@ -1156,23 +1156,30 @@ JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("abc"), inner),
     max_leaves=6,
 )
-TYPES_NAMES = "count ratio items pairs maybe either mode when point flag later nested unique color"
-TYPES_PARAMETERS = st.dictionaries(
-    st.sampled_from([*TYPES_NAMES.split(), "colour"]),
+PARAMETER_NAMES = "count ratio items pairs maybe either mode when point flag later nested unique"
+ANY_PARAMETERS = st.dictionaries(
+    st.sampled_from(
+        [*PARAMETER_NAMES.split(), "color", "number", "name", "a", "b", "kwargs", "args"]
+    ),
     JSON_VALUES,
     max_size=3,
 )
 
 
 @pytest.mark.filterwarnings("ignore:Field name .* shadows an attribute:UserWarning")
-@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(parameters=TYPES_PARAMETERS, enforce=st.booleans())
+@settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    function=st.sampled_from(["types", "hello", "kw", "va", "po", "unchecked"]),
+    parameters=ANY_PARAMETERS,
+    enforce=st.booleans(),
+)
 def test_accepts_exactly_what_prefect_accepts_for_any_json(
     checked_project: Path,
     prefect_acceptance: Callable[[str, dict[str, Any], bool], bool],
+    function: str,
     parameters: dict[str, Any],
     enforce: bool,
 ) -> None:
-    found = inspect_flow(checked_project, "flows/checked.py:types")
+    found = inspect_flow(checked_project, f"flows/checked.py:{function}")
     problems = check_parameters(found, parameters, enforce_schema=enforce)
-    assert (not problems) == prefect_acceptance("types", parameters, enforce), problems
+    assert (not problems) == prefect_acceptance(function, parameters, enforce), problems

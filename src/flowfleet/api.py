@@ -86,39 +86,40 @@ class Api:
         self.stats = Stats()
 
     async def call(self, method: str, path: str, json: Any = None) -> Any:
-        """One request; transient failures are retried, others raise ApiError."""
+        """One request; transient failures are retried, others raise a FlowfleetError."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            wait = await self._attempt(method, path, json, attempt)
-            if not isinstance(wait, float):
-                return wait.value
-            self.stats.retries += 1
-            await asyncio.sleep(wait)
-        raise AssertionError("unreachable")  # _attempt raises on the last attempt
+            try:
+                return await self._send(method, path, json)
+            except _Transient as transient:
+                if attempt == MAX_ATTEMPTS:
+                    raise transient.error from None
+                self.limit.pushed_back()
+                self.stats.retries += 1
+                await asyncio.sleep(transient.retry_after or _backoff(attempt))
+        raise AssertionError("unreachable")
 
-    async def _attempt(self, method: str, path: str, json: Any, attempt: int) -> Any:
-        last = attempt == MAX_ATTEMPTS
+    async def _send(self, method: str, path: str, json: Any) -> Any:
         async with self.limit.slot():
             self.stats.requests += 1
             try:
                 response = await self.client.request(method, path, json=json)  # type: ignore[arg-type]
             except httpx.HTTPStatusError as exc:
-                status = exc.response.status_code
-                if status not in RETRY_STATUSES or last:
-                    raise self._error(method, path, exc.response) from None
-                self.limit.pushed_back()
-                return _retry_after(exc.response) or _backoff(attempt)
+                error = self._error(method, path, exc.response)
+                if exc.response.status_code in RETRY_STATUSES:
+                    raise _Transient(error, _retry_after(exc.response)) from None
+                raise error from None
             except httpx.TransportError as exc:
-                if last or (isinstance(exc, httpx.ConnectError) and self.stats.requests == 1):
-                    raise ConnectionError_(
-                        f"environment '{self.target.environment}': cannot reach "
-                        f"{self.target.url} ({type(exc).__name__}: {exc or 'no answer'})"
-                    ) from None
-                self.limit.pushed_back()
-                return _backoff(attempt)
+                error = ConnectionError_(
+                    f"environment '{self.target.environment}': cannot reach "
+                    f"{self.target.url} ({type(exc).__name__}: {exc or 'no answer'})"
+                )
+                if isinstance(exc, httpx.ConnectError) and self.stats.requests == 1:
+                    raise error from None  # never reached at all: fail fast
+                raise _Transient(error) from None
         self.limit.succeeded()
         if method != "GET" and not path.endswith("/filter"):
             self.stats.writes += 1
-        return _Result(response.json() if response.content else None)
+        return response.json() if response.content else None
 
     def _error(self, method: str, path: str, response: httpx.Response) -> FlowfleetError:
         where = f"environment '{self.target.environment}' ({self.target.url})"
@@ -143,9 +144,12 @@ class Api:
                 return items
 
 
-@dataclass(frozen=True)
-class _Result:
-    value: Any
+class _Transient(Exception):
+    """A failure worth retrying; `error` is what to raise if retries run out."""
+
+    def __init__(self, error: FlowfleetError, retry_after: float | None = None) -> None:
+        self.error = error
+        self.retry_after = retry_after
 
 
 def _backoff(attempt: int) -> float:
