@@ -15,6 +15,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -681,7 +682,7 @@ def types(
     maybe: Optional[int] = None,
     either: int | str = 0,
     mode: Literal["a", "b"] = "a",
-    when: datetime.date = None,
+    when: datetime.date = datetime.date(2024, 1, 31),
     point: tuple[int, str] = (0, ""),
     flag: bool = False,
     later: int = compute(),
@@ -694,6 +695,16 @@ def types(
 
 @flow(name="po")
 def po(a: int, /, b: int = 1):
+    pass
+
+
+@flow(name="bad_default")
+def bad_default(x: int = None, y: list[str] = [1], z: str = text()):
+    pass
+
+
+@flow(name="va2")
+def va2(a: int, b: int = 1, *args):
     pass
 
 
@@ -721,7 +732,7 @@ def unchecked(a: int, b: str = "x"):
 def names(schema: str = "", json: int = 0):
     pass
 """
-CHECKED_HELPERS = "def compute():\n    return 1\n"
+CHECKED_HELPERS = "def compute():\n    return 1\n\n\ndef text():\n    return 't'\n"
 
 
 def problem(parameter: str | None, message: str) -> ParameterProblem:
@@ -959,7 +970,68 @@ CHECK_CASES: list[tuple[str, dict[str, Any], bool | None, list[ParameterProblem]
         None,
         [problem("kwargs", wrong("kw", "kwargs", "mapping", "[1] (a list)"))],
     ),
+    ("kw", {"a": 1, "kwargs": [["b", 1]]}, None, []),  # what dict.update accepts, ** accepts
+    # Prefect binds named parameters given inside the **kwargs mapping (but the server's
+    # schema, when enforced, wants them by name).
+    ("kw", {"kwargs": {"a": "1", "b": 2}}, False, []),
+    (
+        "kw",
+        {"kwargs": {"a": 1}},
+        True,
+        [
+            problem("a", "missing required parameter 'a' of flow 'kw'"),
+        ],
+    ),
+    (
+        "kw",
+        {"kwargs": {"a": "x"}},
+        False,
+        [problem("kwargs", wrong("kw", "kwargs['a']", "integer", "'x' (a string)"))],
+    ),
+    (
+        "kw",
+        {"a": 1, "kwargs": {"a": 2}},
+        None,
+        [
+            problem(
+                "kwargs",
+                "parameter 'kwargs' of flow 'kw': 'a' is given twice, by name and inside 'kwargs'",
+            )
+        ],
+    ),
     ("va", {"a": 1, "args": [1, "x"]}, None, []),
+    ("va", {"a": 1, "args": "xy"}, None, []),  # Python iterates it: args == ("x", "y")
+    (
+        "va2",
+        {"a": 1, "args": [2]},
+        None,
+        [
+            problem(
+                None,
+                "flow 'va2' cannot be called with these parameters: got an unexpected keyword"
+                " argument 'args'",
+            )
+        ],
+    ),
+    ("va2", {"a": 1, "b": 2, "args": [2]}, None, []),
+    (
+        "bad_default",
+        {},
+        None,
+        [
+            problem(
+                "x",
+                wrong("bad_default", "x", "integer", "null")
+                + " (its default, which Prefect validates too: pass a value)",
+            ),
+            problem(
+                "y",
+                wrong("bad_default", "y[0]", "string", "1 (an integer)")
+                + " (its default, which Prefect validates too: pass a value)",
+            ),
+        ],
+    ),
+    ("bad_default", {"x": 1, "y": ["a"]}, None, []),
     (
         "va",
         {"a": 1},
@@ -974,9 +1046,9 @@ CHECK_CASES: list[tuple[str, dict[str, Any], bool | None, list[ParameterProblem]
     ),
     (
         "va",
-        {"a": 1, "args": "xy"},
+        {"a": 1, "args": 5},
         None,
-        [problem("args", wrong("va", "args", "list", "'xy' (a string)"))],
+        [problem("args", wrong("va", "args", "list", "5 (an integer)"))],
     ),
     ("unchecked", {"a": "not checked at run start"}, False, []),
     (
@@ -1087,7 +1159,17 @@ PREFECT_PARAMETER_SETS: dict[str, list[dict[str, Any]]] = {
         {"color": "blue"},
     ],
     "po": [{"a": 1}, {"a": "1", "b": 2}, {"a": "x"}, {"b": 1}],
-    "kw": [{"a": 1}, {"a": 1, "kwargs": {}}, {"a": 1, "b": 2}, {"a": 1, "kwargs": {"b": 2}}],
+    "bad_default": [{}, {"x": 1}, {"x": 1, "y": []}, {"x": 1, "y": [], "z": "z"}],
+    "va2": [{"a": 1}, {"a": 1, "args": [2]}, {"a": 1, "b": 2, "args": [2]}, {"a": 1, "b": 2}],
+    "kw": [
+        {"a": 1},
+        {"a": 1, "kwargs": {}},
+        {"a": 1, "b": 2},
+        {"a": 1, "kwargs": {"b": 2}},
+        {"kwargs": {"a": 1}},
+        {"kwargs": {"a": "x"}},
+        {"a": 1, "kwargs": {"a": 2}},
+    ],
     "va": [{"a": 1}, {"a": 1, "args": []}, {"a": 1, "args": [1, "x"]}],
     "unchecked": [{"a": "x"}, {"a": 1}, {}],
     "names": [{"schema": "s"}, {"schema": 1}, {"json": "1"}],
@@ -1096,11 +1178,8 @@ PREFECT_PARAMETER_SETS: dict[str, list[dict[str, Any]]] = {
 
 @pytest.fixture(scope="module")
 def prefect_acceptance(checked_project: Path) -> Callable[[str, dict[str, Any], bool], bool]:
-    from prefect.utilities.callables import (
-        get_call_parameters,
-        parameter_schema,
-        parameters_to_args_kwargs,
-    )
+    from prefect.flow_engine import _flow_parameters
+    from prefect.utilities.callables import parameter_schema
     from prefect.utilities.schema_tools.validation import validate
 
     module = import_file(checked_project / "flows/checked.py")
@@ -1112,11 +1191,11 @@ def prefect_acceptance(checked_project: Path) -> Callable[[str, dict[str, Any], 
         try:
             if enforce:  # the server, when the flow run is created
                 validate(parameters, schema, raise_on_error=True)
-            # the flow engine, when the run starts (flow_engine._flow_parameters, then validation)
-            args, kwargs = parameters_to_args_kwargs(prefect_flow.fn, parameters)
-            get_call_parameters(prefect_flow.fn, args, kwargs)
+            # the flow engine, when the run starts: bind (defaults applied), then validate
+            run = SimpleNamespace(parameters=parameters)
+            bound = _flow_parameters(prefect_flow, run, None)  # type: ignore[arg-type]
             if prefect_flow.should_validate_parameters:
-                prefect_flow.validate_parameters(parameters)
+                prefect_flow.validate_parameters(bound)
         except Exception:
             return False
         return True
@@ -1159,7 +1238,7 @@ JSON_VALUES = st.recursive(
 PARAMETER_NAMES = "count ratio items pairs maybe either mode when point flag later nested unique"
 ANY_PARAMETERS = st.dictionaries(
     st.sampled_from(
-        [*PARAMETER_NAMES.split(), "color", "number", "name", "a", "b", "kwargs", "args"]
+        [*PARAMETER_NAMES.split(), "color", "number", "name", "a", "b", "x", "y", "kwargs", "args"]
     ),
     JSON_VALUES,
     max_size=3,
@@ -1167,9 +1246,11 @@ ANY_PARAMETERS = st.dictionaries(
 
 
 @pytest.mark.filterwarnings("ignore:Field name .* shadows an attribute:UserWarning")
-@settings(max_examples=4000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    function=st.sampled_from(["types", "hello", "kw", "va", "po", "unchecked"]),
+    function=st.sampled_from(
+        ["types", "hello", "kw", "va", "va2", "po", "unchecked", "bad_default"]
+    ),
     parameters=ANY_PARAMETERS,
     enforce=st.booleans(),
 )

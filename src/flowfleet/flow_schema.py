@@ -5,6 +5,13 @@ evaluate annotations. flowfleet must not run user code and must stay fast, so an
 are evaluated against a whitelist of well-known types; anything else becomes `Any`, which is
 also what Prefect does when it cannot evaluate an annotation. The schema itself is then made
 exactly as Prefect makes it: pydantic `create_model` + `TypeAdapter(...).json_schema(...)`.
+
+Where the result differs from what `prefect deploy` (which imports the flow) sends:
+- types outside the whitelist (pydantic models, pandas, ...) are `Any`;
+- `Annotated[...]` metadata such as `Field(ge=1)` is dropped;
+- a default that is not a literal, an enum member or a whitelisted constructor called with
+  literals (`date(2024, 1, 1)`) is unknown: optional, but no "default" in the schema;
+- annotations of `*args` / `**kwargs` are ignored (as Prefect's own source reader does).
 """
 
 from __future__ import annotations
@@ -22,11 +29,13 @@ import warnings
 from collections import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pydantic
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
-from pydantic_core import core_schema
+
+if TYPE_CHECKING:
+    from pydantic_core import core_schema
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -376,6 +385,7 @@ class Signature:
     parameters: tuple[Parameter, ...]
     schema: dict[str, Any]
     fields: dict[str, Any]  # pydantic fields of the parameters, by their own names
+    defaults: dict[str, Any]  # the defaults known without running code
 
 
 class SignatureError(Exception):
@@ -431,7 +441,12 @@ def build_signature(func: FunctionNode, names: dict[str, object], doc: str | Non
         schema_fields[name] = (type_, field)
         if not variadic:
             runtime_fields[arg.arg] = (type_, pydantic.Field(**given))
-    return Signature(tuple(parameters), _payload(schema_fields), runtime_fields)
+    defaults = {
+        name: field.default
+        for name, (_, field) in runtime_fields.items()
+        if not field.is_required() and field.default_factory is None
+    }
+    return Signature(tuple(parameters), _payload(schema_fields), runtime_fields, defaults)
 
 
 def _default(node: ast.expr | None, names: dict[str, object]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import difflib
 import functools
 import inspect
 import keyword
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ from flowfleet.flow_schema import (
 
 _BANNED_NAME_CHARACTERS = "/%&><"  # Prefect rejects flow names containing any of these
 _VAR_POSITIONAL, _VAR_KEYWORD = inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD
+_VARIADIC = (_VAR_POSITIONAL, _VAR_KEYWORD)
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def inspect_flow(root: Path, entrypoint: str) -> Flow:
         raise EntrypointError(f"cannot read {display}: {exc.strerror}") from None
     found = _load_flow(str(path), stat.st_mtime_ns, stat.st_size, display, function)
     if isinstance(found, str):
-        raise EntrypointError(found)
+        raise EntrypointError(" ".join(found.splitlines()))  # one line, whatever Python said
     return found
 
 
@@ -293,29 +295,30 @@ def check_parameters(
     declared = _parameters(flow)
     accepted = [p.name for p in declared]
     problems = [_unknown(flow, name, declared) for name in values if name not in accepted]
-    if enforce_schema:  # the server's schema also requires *args / **kwargs
-        required = [n for n in flow.parameter_schema.get("required", []) if n in accepted]
-    else:
-        required = [p.name for p in declared if p.required]
-    problems += [_missing(flow, name, declared) for name in required if name not in values]
     known = {name: value for name, value in values.items() if name in accepted}
-    wrong = _binding_errors(flow, declared, known)
+    if enforce_schema:  # the server's schema also requires *args / **kwargs, and by name
+        required = [n for n in flow.parameter_schema.get("required", []) if n in accepted]
+    else:  # Prefect binds named parameters given inside the **kwargs mapping too
+        inside = _inside_kwargs(declared, known)
+        required = [p.name for p in declared if p.required and p.name not in inside]
+    problems += [_missing(flow, name, declared) for name in required if name not in known]
+    wrong = _run_start_errors(flow, declared, known)
     if enforce_schema or flow._signature is None:
         wrong = _schema_errors(flow, known) | wrong
-    if flow._model is not None:
-        wrong = _runtime_errors(flow, flow._model, known) | wrong
     problems += [ParameterProblem(name, wrong[name]) for name in accepted if name in wrong]
+    if None in wrong:
+        problems.append(ParameterProblem(None, wrong[None]))
     return problems
 
 
 def _parameters(flow: Flow) -> tuple[Parameter, ...]:
     if flow._signature is not None:
         return flow._signature.parameters
-    # A Flow made by hand from a schema alone: every property is a plain parameter.
+    # A Flow made by hand from a schema alone: every property is a keyword parameter.
     properties: dict[str, Any] = flow.parameter_schema.get("properties", {})
     required = set(flow.parameter_schema.get("required", []))
     order = sorted(properties, key=lambda name: properties[name].get("position", 0))
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    kind = inspect.Parameter.KEYWORD_ONLY
     return tuple(Parameter(name, kind, name in required) for name in order)
 
 
@@ -361,23 +364,97 @@ def _missing(flow: Flow, name: str, declared: tuple[Parameter, ...]) -> Paramete
     return ParameterProblem(name, message)
 
 
-def _binding_errors(
+def _inside_kwargs(declared: tuple[Parameter, ...], values: dict[str, Any]) -> dict[str, Any]:
+    """Named parameters given inside the **kwargs mapping (Python binds them by name)."""
+    extra = next((p.name for p in declared if p.kind == _VAR_KEYWORD), None)
+    inside = _as_kwargs(values[extra]) if extra in values else None
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    named = {p.name for p in declared if p.kind in kinds}
+    return {name: value for name, value in (inside or {}).items() if name in named}
+
+
+def _as_kwargs(value: Any) -> dict[str, Any] | None:
+    """What `**value` passes, or None if Python refuses it (dict.update semantics)."""
+    result: dict[Any, Any] = {}
+    try:
+        result.update(value)
+    except (TypeError, ValueError):
+        return None
+    return result if all(isinstance(key, str) for key in result) else None
+
+
+def _run_start_errors(
     flow: Flow, declared: tuple[Parameter, ...], values: dict[str, Any]
-) -> dict[str, str]:
-    """*args must be given as a list and **kwargs as a mapping, or the call itself fails."""
-    errors: dict[str, str] = {}
+) -> dict[str | None, str]:
+    """What the flow engine rejects when the run starts (flow_engine._flow_parameters).
+
+    The parameters are bound to the function as Python binds them (unless `*args` is given
+    as something Python cannot iterate, or `**kwargs` as something it cannot unpack), the
+    defaults are added, and (unless `validate_parameters=False`) the result is validated
+    with pydantic in lax mode: a default that does not match its annotation fails too.
+    """
+    errors: dict[str | None, str] = {}
+    positional_only = {p.name for p in declared if p.kind == inspect.Parameter.POSITIONAL_ONLY}
     for parameter in declared:
         value = values.get(parameter.name)
         if parameter.name not in values:
             continue
-        if parameter.kind == _VAR_POSITIONAL and not isinstance(value, list):
+        if parameter.kind == _VAR_POSITIONAL and not isinstance(value, str | list | dict):
             errors[parameter.name] = _wrong(flow, parameter.name, "list", value)
-        if parameter.kind == _VAR_KEYWORD and not isinstance(value, dict):
+        if parameter.kind == _VAR_KEYWORD and _as_kwargs(value) is None:
             errors[parameter.name] = _wrong(flow, parameter.name, "mapping", value)
-    return errors
+        if parameter.kind == _VAR_KEYWORD and isinstance(value, dict):  # Prefect's own guard
+            twice = sorted(value.keys() & values.keys() - {parameter.name} - positional_only)
+            if twice:
+                errors[parameter.name] = (
+                    f"parameter {parameter.name!r} of flow {flow.name!r}: {twice[0]!r} is given"
+                    f" twice, by name and inside {parameter.name!r}"
+                )
+    if errors:
+        return errors
+    try:
+        bound = _bind(declared, values)
+    except (TypeError, ValueError) as exc:  # what Python says about the call
+        return {None: f"flow {flow.name!r} cannot be called with these parameters: {exc}"}
+    if flow._model is None:
+        return {}
+    defaults = flow._signature.defaults if flow._signature is not None else {}
+    defaulted = {name: value for name, value in defaults.items() if name not in bound}
+    return _runtime_errors(flow, flow._model, values, {**defaulted, **bound}, set(defaulted))
 
 
-def _schema_errors(flow: Flow, values: dict[str, Any]) -> dict[str, str]:
+def _bind(declared: tuple[Parameter, ...], values: dict[str, Any]) -> dict[str, Any]:
+    """The arguments Prefect calls the flow function with (parameters_to_args_kwargs).
+
+    Raises TypeError as Python and Prefect do; missing parameters are reported before.
+    """
+    P = inspect.Parameter
+    signature = inspect.Signature(
+        [
+            P(p.name, p.kind, default=P.empty if p.required or p.kind in _VARIADIC else None)
+            for p in declared
+        ]
+    )
+    rewritten = signature  # defaulted positional parameters are passed by keyword
+    if not any(p.kind == _VAR_POSITIONAL for p in declared):
+        keyword = [
+            p.replace(kind=P.KEYWORD_ONLY) if _defaulted(p) else p
+            for p in signature.parameters.values()
+        ]
+        rewritten = signature.replace(parameters=keyword)
+    partial = rewritten.bind_partial()
+    partial.arguments = OrderedDict(values)
+    return dict(signature.bind_partial(*partial.args, **partial.kwargs).arguments)
+
+
+def _defaulted(parameter: inspect.Parameter) -> bool:
+    return (
+        parameter.kind == inspect.Parameter.POSITIONAL_OR_KEYWORD
+        and parameter.default is not inspect.Parameter.empty
+    )
+
+
+def _schema_errors(flow: Flow, values: dict[str, Any]) -> dict[str | None, str]:
     """The Prefect server's check (prefect.utilities.schema_tools.validation.validate)."""
     validator = flow._cache.get("validator")
     if validator is None:
@@ -387,7 +464,7 @@ def _schema_errors(flow: Flow, values: dict[str, Any]) -> dict[str, str]:
         # No format checker: the server's validate(raise_on_error=True) checks no formats.
         validator = Draft202012Validator(schema)
         flow._cache["validator"] = validator
-    errors: dict[str, str] = {}
+    errors: dict[str | None, str] = {}
     for error in validator.iter_errors(values):
         path = list(error.absolute_path)
         if path and str(path[0]) not in errors:
@@ -412,30 +489,41 @@ def _server_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _runtime_errors(
-    flow: Flow, model: type[pydantic.BaseModel], values: dict[str, Any]
-) -> dict[str, str]:
-    """The flow's own check when the run starts: pydantic, lax mode, against the signature."""
+    flow: Flow,
+    model: type[pydantic.BaseModel],
+    values: dict[str, Any],
+    arguments: dict[str, Any],
+    defaulted: set[str],
+) -> dict[str | None, str]:
+    """pydantic's verdict on the bound arguments, by the parameter the user would change."""
     try:  # *args / **kwargs are not fields: Prefect passes them around the model
-        model.model_validate({k: v for k, v in values.items() if k in model.model_fields})
+        model.model_validate({k: v for k, v in arguments.items() if k in model.model_fields})
     except pydantic.ValidationError as exc:
-        errors: dict[str, str] = {}
+        errors: dict[str | None, str] = {}
         for error in exc.errors(include_url=False):
             loc = list(error["loc"])
-            if (len(loc) == 1 and error["type"] == "missing") or str(loc[0]) in errors:
+            if len(loc) == 1 and error["type"] == "missing":
                 continue  # missing parameters are reported by name, before
             if "[key]" in loc:  # a mapping key failed: point at the mapping
                 loc = loc[: loc.index("[key]") - 1]
-            errors[str(loc[0])] = _wrong_at(flow, loc, values)
+            name = label = str(loc[0])
+            note = ""
+            if name in defaulted:
+                note = " (its default, which Prefect validates too: pass a value)"
+            elif name not in values:  # given inside the **kwargs mapping: report it there
+                name = next(p.name for p in _parameters(flow) if p.kind == _VAR_KEYWORD)
+                label = f"{name}[{label!r}]"
+            errors.setdefault(name, _wrong_at(flow, loc, arguments, label) + note)
         return errors
     return {}
 
 
-def _wrong_at(flow: Flow, path: list[Any], values: dict[str, Any]) -> str:
+def _wrong_at(flow: Flow, path: list[Any], values: dict[str, Any], label: str = "") -> str:
     """The message for a wrong value at `path` (parameter name first, then items/keys)."""
     definitions = flow.parameter_schema.get("definitions", {})
     name = str(path[0])
     schema = flow.parameter_schema["properties"][name]
-    value, where = values[name], name
+    value, where = values[name], label or name
     for step in path[1:]:
         schema = _resolve(schema, definitions)
         if "anyOf" in schema or "oneOf" in schema:
