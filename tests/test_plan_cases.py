@@ -132,7 +132,7 @@ def test_plan_case(path: Path) -> None:
         adopt=case.get("adopt", False),
     )
 
-    expected = {"changes": [], "unchanged": [], "errors": [], "orphans": []}
+    expected: dict[str, Any] = {"changes": [], "unchanged": [], "errors": [], "orphans": []}
     expected.update(case["expected"])
     actual = summary(plan)
     assert actual == expected

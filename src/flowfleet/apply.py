@@ -87,8 +87,7 @@ async def _run_change(api: Api, change: Change, flow_ids: dict[str, str]) -> Out
     try:
         if change.action is Action.CREATE:
             assert change.desired is not None
-            body = payloads.create_deployment(change.desired, flow_ids[change.key[0]])
-            await api.call("POST", "/deployments/", body)
+            await _create(api, change.desired, flow_ids[change.key[0]])
         elif change.action is Action.UPDATE:
             assert change.desired is not None and change.live is not None
             await _update(api, change.desired, change.live, {f.field for f in change.fields})
@@ -98,6 +97,14 @@ async def _run_change(api: Api, change: Change, flow_ids: dict[str, str]) -> Out
     except FlowfleetError as exc:
         return Outcome(change, str(exc))
     return Outcome(change)
+
+
+async def _create(api: Api, desired: Deployment, flow_id: str) -> None:
+    body = payloads.create_deployment(desired, flow_id)
+    created = await api.call("POST", "/deployments/", body)
+    if payloads.schedules_sent_later(desired):
+        schedules = [payloads.schedule(s) for s in desired.schedules]
+        await api.call("POST", f"/deployments/{created['id']}/schedules", schedules)
 
 
 async def _update(api: Api, desired: Deployment, live: LiveDeployment, changed: set[str]) -> None:
@@ -113,10 +120,16 @@ async def _update_schedules(api: Api, desired: Deployment, live: LiveDeployment)
     base = f"/deployments/{live.id}/schedules"
     old = {s.slug: s for s in live.deployment.schedules}
     new = {s.slug: s for s in desired.schedules}
-    for slug in old.keys() - new.keys():
+    # A PATCH ignores nulls, so a limit can only be cleared by recreating the schedule.
+    recreate = {
+        slug
+        for slug, s in new.items()
+        if slug in old and s.max_scheduled_runs is None and old[slug].max_scheduled_runs
+    }
+    for slug in (old.keys() - new.keys()) | recreate:
         await api.call("DELETE", f"{base}/{live.schedule_ids[slug]}")
     for slug, schedule in new.items():
-        if slug not in old:
+        if slug not in old or slug in recreate:
             await api.call("POST", base, [payloads.schedule(schedule)])
         elif schedule_dict(schedule, schedule) != schedule_dict(old[slug], schedule):
             await api.call(

@@ -24,13 +24,26 @@ def comparable(name: str, deployment: Deployment, reference: Deployment | None =
         ref = {s.slug: s for s in (reference or deployment).schedules}
         return sorted((schedule_dict(s, ref.get(s.slug)) for s in value), key=_slug)
     if name == "work_queue_name":
-        # The server puts a deployment with a pool but no queue in the pool's "default".
-        return value or ("default" if deployment.work_pool_name else None)
+        return queue_name(deployment)
+    if name == "work_pool_name":
+        # The server puts a deployment with a queue but no pool in its default agent pool.
+        return value or (DEFAULT_AGENT_POOL if deployment.work_queue_name else None)
+    if name == "parameter_openapi_schema" and not value:
+        return EMPTY_SCHEMA  # the server stores null, {} and this alike as this
     if name in ("pull_steps", "description", "version"):
         return value or None
     if name in ("parameters", "job_variables", "parameter_openapi_schema"):
         return _json(value) if value is not None else None
     return value
+
+
+DEFAULT_AGENT_POOL = "default-agent-pool"
+EMPTY_SCHEMA = {"properties": {}, "type": "object"}
+
+
+def queue_name(deployment: Deployment) -> str | None:
+    """The queue the server puts the deployment in (a pool without a queue → "default")."""
+    return deployment.work_queue_name or ("default" if deployment.work_pool_name else None)
 
 
 def schedule_dict(schedule: Schedule, reference: Schedule | None) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowfleet.normalize import anchor_instant
+from flowfleet.normalize import anchor_instant, queue_name
 from flowfleet.resources import Deployment, Schedule
 
 # Deployment fields that PATCH /deployments/{id} takes as they are.
@@ -29,13 +29,29 @@ def create_deployment(deployment: Deployment, flow_id: str) -> dict[str, Any]:
     """The body of POST /deployments/ for a new deployment."""
     body: dict[str, Any] = {"name": deployment.name, "flow_id": flow_id}
     body.update(_fields(deployment, PATCHABLE))
-    body["schedules"] = [schedule(s) for s in deployment.schedules]
+    later = schedules_sent_later(deployment)
+    body["schedules"] = [] if later else [schedule(s) for s in deployment.schedules]
     return {k: v for k, v in body.items() if v is not None or k in ("version", "description")}
 
 
 def update_deployment(deployment: Deployment, changed: set[str]) -> dict[str, Any]:
-    """The body of PATCH /deployments/{id} with only the changed fields."""
-    return _fields(deployment, [f for f in PATCHABLE if f in changed])
+    """The body of PATCH /deployments/{id} with only the changed fields.
+
+    Pool and queue always go together: the server resets the queue when only the pool is
+    sent, and moves the deployment to another pool when only the queue is sent.
+    """
+    if changed & {"work_pool_name", "work_queue_name"}:
+        changed = changed | {"work_pool_name", "work_queue_name"}
+    body = _fields(deployment, [f for f in PATCHABLE if f in changed])
+    if "work_queue_name" in body:
+        body["work_queue_name"] = queue_name(deployment)  # null would change nothing
+    return body
+
+
+def schedules_sent_later(deployment: Deployment) -> bool:
+    """The deployment upsert drops `max_scheduled_runs`; such schedules are created by the
+    schedules endpoint after the deployment (one more request, only when needed)."""
+    return any(s.max_scheduled_runs is not None for s in deployment.schedules)
 
 
 def schedule(s: Schedule) -> dict[str, Any]:

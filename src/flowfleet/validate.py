@@ -127,6 +127,13 @@ def _environment_problems(
                 f"'{{{placeholder}}}'; known here: env"
                 + "".join(f", {k}" for k in _matrix_keys(loaded, item)),
             )
+        if deployment.work_queue_name and not deployment.work_pool_name:
+            yield Problem(
+                loaded.locate(item.origin("work_pool.work_queue_name")),
+                f"deployment '{deployment.full_name}' names work queue "
+                f"'{deployment.work_queue_name}' but no work pool; in Prefect 3 a queue "
+                "belongs to a pool: set work_pool.name too",
+            )
         earlier = first_seen.setdefault(deployment.key, item)
         if earlier is not item:
             yield _duplicate(loaded, earlier, item)
