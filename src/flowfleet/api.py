@@ -84,6 +84,7 @@ class Api:
         self.client = client
         self.limit = limit
         self.stats = Stats()
+        self.connected = False  # a connection error before any answer is not transient
 
     async def call(self, method: str, path: str, json: Any = None) -> Any:
         """One request; transient failures are retried, others raise a FlowfleetError."""
@@ -113,9 +114,10 @@ class Api:
                     f"environment '{self.target.environment}': cannot reach "
                     f"{self.target.url} ({type(exc).__name__}: {exc or 'no answer'})"
                 )
-                if isinstance(exc, httpx.ConnectError) and self.stats.requests == 1:
+                if isinstance(exc, httpx.ConnectError) and not self.connected:
                     raise error from None  # never reached at all: fail fast
                 raise _Transient(error) from None
+        self.connected = True
         self.limit.succeeded()
         if method != "GET" and not path.endswith("/filter"):
             self.stats.writes += 1
