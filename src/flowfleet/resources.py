@@ -82,3 +82,62 @@ class LiveState(Frozen):
     deployments: tuple[LiveDeployment, ...] = ()
     flows: dict[str, str] = {}  # flow name → id
     work_pools: frozenset[str] = frozenset()
+
+
+class WorkQueue(Frozen):
+    """A work queue of a work pool."""
+
+    name: str
+    description: str | None = None
+    priority: int | None = None
+    concurrency_limit: int | None = None
+    paused: bool = False
+
+
+class WorkPool(Frozen):
+    """A work pool with its final base job template (pool job variables as defaults)."""
+
+    name: str
+    type: str
+    base_job_template: dict[str, Any] = {}
+    description: str | None = None
+    concurrency_limit: int | None = None
+    paused: bool = False
+    queues: tuple[WorkQueue, ...] = ()
+
+
+class Variable(Frozen):
+    """A Prefect variable."""
+
+    name: str
+    value: Any = None
+    tags: tuple[str, ...] = ()
+
+
+class ConcurrencyLimit(Frozen):
+    """A global concurrency limit."""
+
+    name: str
+    limit: int
+    active: bool = True
+    slot_decay_per_second: float | None = None
+
+
+class Block(Frozen):
+    """A block document of a block type (by slug)."""
+
+    name: str
+    type: str
+    fields: dict[str, Any] = {}
+
+
+class Infrastructure(Frozen):
+    """Everything besides deployments that one environment declares."""
+
+    work_pools: tuple[WorkPool, ...] = ()
+    variables: tuple[Variable, ...] = ()
+    concurrency_limits: tuple[ConcurrencyLimit, ...] = ()
+    blocks: tuple[Block, ...] = ()
+
+    def pool(self, name: str | None) -> WorkPool | None:
+        return next((p for p in self.work_pools if p.name == name), None)

@@ -17,6 +17,9 @@ from flowfleet.errors import ConfigError, Location, Problem, ValidationFailed
 from flowfleet.flow_catalog import FlowCatalog
 from flowfleet.parameters import parameter_problems
 from flowfleet.render import PLACEHOLDER, Rendered, render
+from flowfleet.render_infra import render_infrastructure
+from flowfleet.resources import Infrastructure
+from flowfleet.templates import TemplateReader
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class Desired:
     environment: str
     deployments: tuple[Rendered, ...]
     schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # by entrypoint
+    infrastructure: Infrastructure = field(default_factory=Infrastructure)
 
     @property
     def project(self) -> str:
@@ -78,9 +82,13 @@ def _validate_file(
         return []
     problems.extend(_config_problems(loaded))
     catalog = FlowCatalog(loaded.root)
+    templates = TemplateReader(loaded)
+    templates.read_all()
+    problems.extend(templates.problems)
     result = []
     for environment in selected or names:
         rendered = render(loaded, environment, catalog.flow_name)
+        infrastructure = render_infrastructure(loaded, environment, templates)
         found = list(_environment_problems(loaded, environment, rendered, catalog))
         problems.extend(Problem(p.location, p.message, (environment,)) for p in found)
         schemas = {
@@ -88,7 +96,7 @@ def _validate_file(
             for r in rendered
             if catalog.error(r.deployment.entrypoint) is None
         }
-        result.append(Desired(loaded, environment, tuple(rendered), schemas))
+        result.append(Desired(loaded, environment, tuple(rendered), schemas, infrastructure))
     return result
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from flowfleet.config import checks
+from flowfleet.config.base import Strict, Text
 from flowfleet.config.document import DocPath
 from flowfleet.config.models import (
     AnchorDate,
@@ -30,8 +31,6 @@ from flowfleet.config.models import (
     RRule,
     Schedule,
     Seconds,
-    Strict,
-    Text,
     TimeZone,
     WorkPool,
 )

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
@@ -23,14 +22,13 @@ from pydantic import (
 )
 
 from flowfleet.config import checks
-from flowfleet.config.document import YamlFloat, YamlInt
-
-
-def _number_as_written(value: Any) -> Any:
-    """`version: 1.10` means the text "1.10", not the float 1.1."""
-    if isinstance(value, YamlInt | YamlFloat):
-        return value.source
-    return value
+from flowfleet.config.base import Strict, Text, number_as_written
+from flowfleet.config.infrastructure import (
+    BlockSpec,
+    ConcurrencyLimitSpec,
+    VariableSpec,
+    WorkPoolSpec,
+)
 
 
 def _not_bool(expected: str) -> BeforeValidator:
@@ -62,10 +60,9 @@ def _iso_datetime(value: Any) -> Any:
 
 
 _NAME_CHARS = "use letters, digits, '_', '.' and '-', starting with a letter or digit"
-Text = Annotated[str, BeforeValidator(_number_as_written)]
 Name = Annotated[
     str,
-    BeforeValidator(_number_as_written),
+    BeforeValidator(number_as_written),
     Field(max_length=200),
     AfterValidator(checks.name),
 ]
@@ -100,12 +97,6 @@ Seconds = Annotated[
 Limit = Annotated[int, _not_bool("a valid integer"), Field(gt=0)]
 AnchorDate = Annotated[datetime, BeforeValidator(_iso_datetime)]
 JsonObject = dict[str, Any]
-
-
-class Strict(BaseModel):
-    """Unknown keys are errors; models are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 
 
 class Schedule(Strict):
@@ -231,4 +222,8 @@ class Config(Strict):
     project: ProjectName | None = None
     defaults: Settings | None = None
     environments: Annotated[dict[EnvironmentName, Environment], Field(min_length=1)]
+    work_pools: dict[str, WorkPoolSpec] = Field(default_factory=dict)
+    variables: dict[str, VariableSpec] = Field(default_factory=dict)
+    concurrency_limits: dict[str, ConcurrencyLimitSpec] = Field(default_factory=dict)
+    blocks: dict[str, BlockSpec] = Field(default_factory=dict)
     deployments: list[DeploymentEntry] = Field(default_factory=list)

@@ -1,0 +1,47 @@
+"""What flowfleet knows about a flow after reading its source: Flow, Signature, Parameter.
+
+Plain frozen data: built by flows.py and flow_schema.py, read by flow_parameters.py.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pydantic
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A Prefect flow, as read from its source file."""
+
+    name: str
+    function: str
+    parameter_schema: dict[str, Any] = field(hash=False)  # never mutate: shared by a cache
+    _signature: Signature | None = field(default=None, repr=False, compare=False, hash=False)
+    # The model the flow validates run parameters with (None: `validate_parameters=False`).
+    _model: type[pydantic.BaseModel] | None = field(
+        default=None, repr=False, compare=False, hash=False
+    )
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of the flow function."""
+
+    name: str
+    kind: inspect._ParameterKind
+    required: bool  # no default (never true for *args / **kwargs)
+
+
+@dataclass(frozen=True)
+class Signature:
+    """What flowfleet knows about a flow function's parameters."""
+
+    parameters: tuple[Parameter, ...]
+    schema: dict[str, Any]
+    fields: dict[str, Any]  # pydantic fields of the parameters, by their own names
+    defaults: dict[str, Any]  # the defaults known without running code
