@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from flowfleet import payloads
 from flowfleet.api import Api
 from flowfleet.errors import FlowfleetError
+from flowfleet.infra_apply import apply_infra_change
+from flowfleet.infra_items import KINDS
+from flowfleet.infra_plan import InfraChange
 from flowfleet.normalize import schedule_dict
 from flowfleet.plan import Action, Change, Plan
 from flowfleet.resources import Deployment, LiveDeployment
@@ -22,7 +25,7 @@ from flowfleet.resources import Deployment, LiveDeployment
 
 @dataclass(frozen=True)
 class Outcome:
-    change: Change
+    change: Change | InfraChange
     error: str | None = None
 
     @property
@@ -68,6 +71,28 @@ async def apply_plan(api: Api, plan: Plan, progress: Progress | None = None) -> 
     result.seconds = time.monotonic() - started
     result.requests, result.retries = api.stats.requests, api.stats.retries
     return result
+
+
+async def apply_infra(
+    api: Api, changes: list[InfraChange], progress: Progress | None
+) -> list[Outcome]:
+    """Infrastructure changes, one kind after the other (blocks before pools before
+    queues ...), the changes of one kind concurrently."""
+    outcomes: list[Outcome] = []
+    for kind in KINDS:
+
+        async def run(change: InfraChange) -> Outcome:
+            try:
+                await apply_infra_change(api, change)
+            except FlowfleetError as exc:
+                return Outcome(change, str(exc))
+            return Outcome(change)
+
+        for outcome in await asyncio.gather(*(run(c) for c in changes if c.key[0] == kind)):
+            outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
+    return outcomes
 
 
 async def _ensure_flows(api: Api, plan: Plan) -> dict[str, str]:

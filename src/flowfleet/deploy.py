@@ -5,14 +5,21 @@ Every selected environment is validated (before this) and planned before any is 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flowfleet.api import connect
-from flowfleet.apply import ApplyResult, Progress, apply_plan
+from flowfleet.apply import ApplyResult, Progress, apply_infra, apply_plan
+from flowfleet.blocks import block_class, register_block_type
 from flowfleet.connection import Target, resolve_target
+from flowfleet.infra_items import Item, desired_items
+from flowfleet.infra_live import known_block_types, read_infrastructure
+from flowfleet.infra_plan import InfraPlan, plan_infrastructure
+from flowfleet.ledger import ledger_name, read_ledger, write_ledger
 from flowfleet.live import read_live
-from flowfleet.plan import Plan, build_plan, ownership_marker
+from flowfleet.plan import Action, Plan, build_plan, ownership_marker
 from flowfleet.resources import Deployment
 from flowfleet.validate import Desired
 
@@ -22,6 +29,15 @@ class EnvironmentPlan:
     desired: Desired
     target: Target
     plan: Plan
+    infra: InfraPlan = field(default_factory=InfraPlan)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.plan.has_changes or self.infra.has_changes
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return (*self.infra.errors, *self.plan.errors)
 
 
 def managed_deployments(desired: Desired) -> list[Deployment]:
@@ -47,17 +63,49 @@ async def plan_environment(desired: Desired, *, prune: bool, adopt: bool) -> Env
     target = resolve_target(desired.loaded.root, desired.environment, environment)
     deployments = managed_deployments(desired)
     marker = ownership_marker(desired.project, desired.environment)
+    items = desired_items(desired.infrastructure, marker)
+    ledger = ledger_name(desired.project, desired.environment)
     async with connect(target) as api:
-        live = await read_live(
-            api,
-            flow_names=[d.flow_name for d in deployments],
-            marker=marker,
-            pools=[d.work_pool_name for d in deployments if d.work_pool_name],
+        live, owned = await asyncio.gather(
+            read_live(
+                api,
+                flow_names=[d.flow_name for d in deployments],
+                marker=marker,
+                pools=[d.work_pool_name for d in deployments if d.work_pool_name],
+            ),
+            read_ledger(api, ledger),
         )
+        live_items = await read_infrastructure(api, {i.key for i in items} | owned)
+        types = {i.fields["type"] for i in items if i.kind == "block"}
+        known = await known_block_types(api, types) if types else set()
+    infra = _plan_infra(items, live_items, owned, known, ledger, prune=prune, adopt=adopt)
+    declared_pools = {p.name for p in desired.infrastructure.work_pools}
+    live = live.model_copy(update={"work_pools": live.work_pools | declared_pools})
     plan = build_plan(
         desired.project, desired.environment, deployments, live, prune=prune, adopt=adopt
     )
-    return EnvironmentPlan(desired, target, plan)
+    return EnvironmentPlan(desired, target, plan, infra)
+
+
+def _plan_infra(
+    items: list[Item],
+    live: dict[tuple[str, str], Item],
+    owned: frozenset[tuple[str, str]],
+    known_types: set[str],
+    ledger: str,
+    *,
+    prune: bool,
+    adopt: bool,
+) -> InfraPlan:
+    changes, errors = plan_infrastructure(items, live, owned, prune=prune, adopt=adopt)
+    missing = sorted({i.fields["type"] for i in items if i.kind == "block"} - known_types)
+    for slug in missing:
+        if block_class(slug) is None:
+            errors.append(
+                f"block type '{slug}' is unknown to the server and no installed package "
+                "provides it; install the Prefect collection that defines it (e.g. prefect-aws)"
+            )
+    return InfraPlan(tuple(changes), tuple(errors), ledger, owned, tuple(missing))
 
 
 async def plan_all(
@@ -68,6 +116,27 @@ async def plan_all(
 
 
 async def apply_environment(planned: EnvironmentPlan, progress: Progress | None) -> ApplyResult:
-    """Apply one environment's plan."""
+    """Apply one environment's plan: infrastructure first (the ownership list before any
+    create, so an interrupted apply still owns what it made), deployments, then deletions
+    of infrastructure."""
+    infra = planned.infra
+    marker = planned.plan.marker
+    started = time.monotonic()
     async with connect(planned.target) as api:
-        return await apply_plan(api, planned.plan, progress)
+        if infra.has_changes:
+            await write_ledger(api, infra.ledger, infra.owned_before | infra.owned_after, marker)
+        for slug in infra.register_types:
+            await register_block_type(api, slug)
+        early = [c for c in infra.changes if c.action is not Action.DELETE]
+        outcomes = await apply_infra(api, early, progress)
+        result = await apply_plan(api, planned.plan, progress)
+        deletes = [c for c in infra.changes if c.action is Action.DELETE]
+        outcomes += await apply_infra(api, deletes, progress)
+        if infra.has_changes:
+            failed = {o.change.key for o in outcomes if not o.ok}
+            owned = infra.owned_after | (failed & infra.owned_before)
+            await write_ledger(api, infra.ledger, owned, marker)
+    result.outcomes[:0] = outcomes
+    result.requests, result.retries = api.stats.requests, api.stats.retries
+    result.seconds = time.monotonic() - started
+    return result

@@ -52,7 +52,12 @@ def render_infrastructure(
             for n, v in _in_environment(config.concurrency_limits, environment, names)
         ),
         blocks=tuple(
-            Block(name=substitute(n, names), type=v.get("type", ""), fields=v.get("fields") or {})
+            Block(
+                name=substitute(n, names),
+                type=v.get("type", ""),
+                fields=v.get("fields") or {},
+                secret_fields=_from_environment(loaded, n, environment),
+            )
             for n, v in _in_environment(config.blocks, environment, names)
         ),
     )
@@ -72,6 +77,18 @@ def _in_environment(
             values = deep_merge(values, where[environment].model_dump(exclude_none=True))
         result.append((name, plain(substitute(values, names))))
     return result
+
+
+def _from_environment(loaded: LoadedConfig, block: str, environment: str) -> tuple[str, ...]:
+    """The block's fields whose values came from `${VAR}`: secrets, never printed."""
+    bases = [("blocks", block, "fields"), ("blocks", block, "environments", environment, "fields")]
+    found = {
+        path[len(base)]
+        for path in loaded.document.substituted
+        for base in bases
+        if path[: len(base)] == base and len(path) > len(base)
+    }
+    return tuple(sorted(str(key) for key in found))
 
 
 def _work_pool(name: str, values: dict[str, Any], read_template: ReadTemplate) -> WorkPool:

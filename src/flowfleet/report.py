@@ -8,7 +8,8 @@ from typing import Any
 
 from flowfleet.apply import ApplyResult
 from flowfleet.deploy import EnvironmentPlan
-from flowfleet.plan import Action, Change, FieldChange, Plan
+from flowfleet.infra_plan import InfraChange
+from flowfleet.plan import Action, Change, FieldChange
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -19,34 +20,47 @@ SYMBOLS = {
 }
 
 
+AnyChange = Change | InfraChange
+
+
+def changes_of(planned: EnvironmentPlan) -> list[AnyChange]:
+    """Infrastructure changes first (they are applied first), then deployments."""
+    return [*planned.infra.changes, *planned.plan.changes]
+
+
+def counts(planned: EnvironmentPlan) -> dict[str, int]:
+    actions = [c.action for c in changes_of(planned)]
+    return {a.value: actions.count(a) for a in Action}
+
+
 def plan_text(planned: EnvironmentPlan) -> str:
     """A plan for a terminal: one line per change, one more per changed field."""
     plan = planned.plan
     lines = [f"Plan for {plan.project}/{plan.environment} ({planned.target.url}):"]
-    for change in plan.changes:
+    for change in changes_of(planned):
         if change.action is Action.UNCHANGED:
             continue
         lines.append(f"  {SYMBOLS[change.action]} {change.name}  {_describe(change)}")
         lines.extend(f"      {f.field}: {_short(f.old)} → {_short(f.new)}" for f in change.fields)
-    lines.extend(f"  error: {e}" for e in plan.errors)
+    lines.extend(f"  error: {e}" for e in planned.errors)
     if plan.orphans:
         lines.append(
             f"  {len(plan.orphans)} managed deployment(s) no longer declared, kept "
             f"(--prune deletes them): {', '.join(plan.orphans)}"
         )
-    lines.append(summary_line(plan))
+    lines.append(summary_line(planned))
     return "\n".join(lines)
 
 
-def summary_line(plan: Plan) -> str:
-    counts = plan.counts()
+def summary_line(planned: EnvironmentPlan) -> str:
+    found = counts(planned)
     text = (
-        f"{counts['create']} to create, {counts['update']} to update, "
-        f"{counts['delete']} to delete, {counts['unchanged']} unchanged"
+        f"{found['create']} to create, {found['update']} to update, "
+        f"{found['delete']} to delete, {found['unchanged']} unchanged"
     )
-    if counts["conflict"]:
-        text += f", {counts['conflict']} conflict(s) left alone"
-    return ("No changes: " if not plan.has_changes else "Plan: ") + text + "."
+    if found["conflict"]:
+        text += f", {found['conflict']} conflict(s) left alone"
+    return ("No changes: " if not planned.has_changes else "Plan: ") + text + "."
 
 
 def plan_markdown(plans: Sequence[EnvironmentPlan]) -> str:
@@ -55,13 +69,13 @@ def plan_markdown(plans: Sequence[EnvironmentPlan]) -> str:
     for planned in plans:
         plan = planned.plan
         lines += [f"### flowfleet plan: `{plan.project}` / `{plan.environment}`", ""]
-        lines += [f"**{summary_line(plan)}**", ""]
-        changed = [c for c in plan.changes if c.action is not Action.UNCHANGED]
+        lines += [f"**{summary_line(planned)}**", ""]
+        changed = [c for c in changes_of(planned) if c.action is not Action.UNCHANGED]
         if changed:
             lines += ["| | deployment | change |", "| --- | --- | --- |"]
             lines += [f"| {SYMBOLS[c.action]} | `{c.name}` | {_md_cell(c)} |" for c in changed]
             lines.append("")
-        lines += [f"> **error:** {e}" for e in plan.errors]
+        lines += [f"> **error:** {e}" for e in planned.errors]
         if plan.orphans:
             lines.append(
                 f"{len(plan.orphans)} managed deployment(s) no longer declared "
@@ -77,11 +91,11 @@ def plan_json(plans: Sequence[EnvironmentPlan]) -> list[dict[str, Any]]:
             "project": p.plan.project,
             "environment": p.plan.environment,
             "api_url": p.target.url,
-            "has_changes": p.plan.has_changes,
-            "counts": p.plan.counts(),
-            "errors": list(p.plan.errors),
+            "has_changes": p.has_changes,
+            "counts": counts(p),
+            "errors": list(p.errors),
             "orphans": list(p.plan.orphans),
-            "changes": [_change_json(c) for c in p.plan.changes],
+            "changes": [_change_json(c) for c in changes_of(p)],
         }
         for p in plans
     ]
@@ -107,11 +121,15 @@ def result_json(result: ApplyResult) -> dict[str, Any]:
     }
 
 
-def _change_json(change: Change) -> dict[str, Any]:
+def _change_json(change: AnyChange) -> dict[str, Any]:
+    names = (
+        {"flow": change.key[0], "deployment": change.key[1]}
+        if isinstance(change, Change)
+        else {"kind": change.key[0], "name": change.key[1]}
+    )
     return {
         "action": change.action.value,
-        "flow": change.key[0],
-        "deployment": change.key[1],
+        **names,
         "fields": [_field_json(f) for f in change.fields],
         "reason": change.reason or None,
     }
@@ -121,13 +139,13 @@ def _field_json(f: FieldChange) -> dict[str, Any]:
     return {"field": f.field, "old": f.old, "new": f.new}
 
 
-def _describe(change: Change) -> str:
+def _describe(change: AnyChange) -> str:
     if change.reason:
         return f"{change.action.value}: {change.reason}"
     return change.action.value
 
 
-def _md_cell(change: Change) -> str:
+def _md_cell(change: AnyChange) -> str:
     if change.fields:
         return "update: " + ", ".join(f"`{f.field}`" for f in change.fields)
     return _describe(change).replace("|", "\\|")

@@ -129,6 +129,7 @@ class Block(Frozen):
     name: str
     type: str
     fields: dict[str, Any] = {}
+    secret_fields: tuple[str, ...] = ()  # set from ${VAR}: never printed
 
 
 class Infrastructure(Frozen):

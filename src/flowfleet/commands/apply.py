@@ -38,7 +38,7 @@ def run_apply(
     _check(plans, max_deletes)
     if not as_json:
         out("\n\n".join(report.plan_text(p) for p in plans))
-    if not any(p.plan.has_changes for p in plans):
+    if not any(p.has_changes for p in plans):
         if as_json:
             print_json({"plans": report.plan_json(plans), "results": []})
         return 0
@@ -52,15 +52,17 @@ def run_apply(
 
 
 def _check(plans: Sequence[EnvironmentPlan], max_deletes: int) -> None:
-    errors = [f"{p.plan.environment}: {e}" for p in plans for e in p.plan.errors]
+    errors = [f"{p.plan.environment}: {e}" for p in plans for e in p.errors]
     if errors:
         raise Refused("the plan cannot be applied:\n  " + "\n  ".join(errors))
     for p in plans:
-        deletes = len(p.plan.of(Action.DELETE))
+        deletes = len(p.plan.of(Action.DELETE)) + len(
+            [c for c in p.infra.changes if c.action is Action.DELETE]
+        )
         if deletes > max_deletes:
             raise Refused(
-                f"{p.plan.environment}: the plan deletes {deletes} deployments, more than "
-                f"--max-deletes {max_deletes}; check the plan, then raise --max-deletes"
+                f"{p.plan.environment}: the plan deletes {deletes} deployments and resources, "
+                f"more than --max-deletes {max_deletes}; check the plan, then raise --max-deletes"
             )
 
 
@@ -75,7 +77,7 @@ def _confirm(yes: bool) -> None:
 
 
 def _apply_one(planned: EnvironmentPlan, *, quiet: bool) -> ApplyResult:
-    changes = len([c for c in planned.plan.changes if c.action is not Action.UNCHANGED])
+    changes = len([c for c in report.changes_of(planned) if c.action is not Action.UNCHANGED])
     with progress_for(planned.plan.environment, changes, quiet=quiet) as progress:
         result = asyncio.run(apply_environment(planned, progress))
     for outcome in result.failed:

@@ -34,8 +34,8 @@ def run_plan(
         out(report.plan_markdown(plans).rstrip())
     else:
         out("\n\n".join(report.plan_text(p) for p in plans))
-    if any(p.plan.errors for p in plans):
+    if any(p.errors for p in plans):
         return 1
-    if detailed_exitcode and any(p.plan.has_changes for p in plans):
+    if detailed_exitcode and any(p.has_changes for p in plans):
         return 2
     return 0

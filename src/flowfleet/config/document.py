@@ -61,6 +61,7 @@ class Document:
     marks: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
     unset: list[UnsetVariable] = field(default_factory=list)
+    substituted: set[DocPath] = field(default_factory=set)  # values that used ${VAR}
 
     def locate(self, path: DocPath, *, key: bool = False) -> Location:
         """The position of `path`, or of its nearest ancestor that exists in the file."""
@@ -322,6 +323,7 @@ class _Converter:
                     self._location(node),
                 )
             name, default = body.group(1), body.group(2)
+            self.document.substituted.add(path)
             value = self.environ.get(name)
             if value is not None and (value != "" or default is None):
                 return value

@@ -1,0 +1,114 @@
+"""Apply infrastructure changes: one small handler per kind and action."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flowfleet.api import Api
+from flowfleet.blocks import block_type_ids
+from flowfleet.infra_items import Item
+from flowfleet.infra_plan import InfraChange
+from flowfleet.plan import Action
+
+
+async def apply_infra_change(api: Api, change: InfraChange) -> None:
+    """Create, update or delete one resource (conflicts and unchanged ones: nothing)."""
+    kind = change.key[0]
+    if change.action is Action.CREATE:
+        assert change.desired is not None
+        await _CREATE[kind](api, change.desired)
+    elif change.action is Action.UPDATE:
+        assert change.desired is not None and change.live is not None
+        changed = {f.field for f in change.fields}
+        await _UPDATE[kind](api, change.desired, change.live, changed)
+    elif change.action is Action.DELETE:
+        assert change.live is not None
+        await _delete(api, change.live)
+
+
+def _pool_and_queue(item: Item) -> tuple[str, str]:
+    pool, _, queue = item.name.partition("/")
+    return quote(pool), queue
+
+
+async def _create_pool(api: Api, item: Item) -> None:
+    await api.call("POST", "/work_pools/", {"name": item.name, **item.fields})
+
+
+async def _update_pool(api: Api, item: Item, live: Item, changed: set[str]) -> None:
+    body = {k: v for k, v in item.fields.items() if k in changed and k != "type"}
+    await api.call("PATCH", f"/work_pools/{quote(item.name)}", body)
+
+
+async def _create_queue(api: Api, item: Item) -> None:
+    pool, queue = _pool_and_queue(item)
+    body = {k: v for k, v in item.fields.items() if v is not None}
+    await api.call("POST", f"/work_pools/{pool}/queues", {"name": queue, **body})
+
+
+async def _update_queue(api: Api, item: Item, live: Item, changed: set[str]) -> None:
+    pool, queue = _pool_and_queue(item)
+    body = {k: v for k, v in item.fields.items() if k in changed}
+    await api.call("PATCH", f"/work_pools/{pool}/queues/{quote(queue)}", body)
+
+
+async def _create_variable(api: Api, item: Item) -> None:
+    await api.call("POST", "/variables/", {"name": item.name, **item.fields})
+
+
+async def _update_variable(api: Api, item: Item, live: Item, changed: set[str]) -> None:
+    await api.call("PATCH", f"/variables/name/{quote(item.name)}", item.fields)
+
+
+async def _create_limit(api: Api, item: Item) -> None:
+    await api.call("POST", "/v2/concurrency_limits/", {"name": item.name, **item.fields})
+
+
+async def _update_limit(api: Api, item: Item, live: Item, changed: set[str]) -> None:
+    body = {k: v for k, v in item.fields.items() if k in changed}
+    await api.call("PATCH", f"/v2/concurrency_limits/{quote(item.name)}", body)
+
+
+async def _create_block(api: Api, item: Item) -> None:
+    type_id, schema_id = await block_type_ids(api, item.fields["type"])
+    name = item.name.partition("/")[2]
+    body = {
+        "name": name,
+        "data": item.fields["data"],
+        "block_type_id": type_id,
+        "block_schema_id": schema_id,
+    }
+    await api.call("POST", "/block_documents/", body)
+
+
+async def _update_block(api: Api, item: Item, live: Item, changed: set[str]) -> None:
+    body = {"data": item.fields["data"], "merge_existing_data": False}
+    await api.call("PATCH", f"/block_documents/{live.id}", body)
+
+
+async def _delete(api: Api, live: Item) -> None:
+    paths = {
+        "work_pool": f"/work_pools/{quote(live.name)}",
+        "work_queue": f"/work_queues/{live.id}",
+        "variable": f"/variables/name/{quote(live.name)}",
+        "concurrency_limit": f"/v2/concurrency_limits/{quote(live.name)}",
+        "block": f"/block_documents/{live.id}",
+    }
+    await api.call("DELETE", paths[live.kind])
+
+
+_CREATE: dict[str, Any] = {
+    "work_pool": _create_pool,
+    "work_queue": _create_queue,
+    "variable": _create_variable,
+    "concurrency_limit": _create_limit,
+    "block": _create_block,
+}
+_UPDATE: dict[str, Any] = {
+    "work_pool": _update_pool,
+    "work_queue": _update_queue,
+    "variable": _update_variable,
+    "concurrency_limit": _update_limit,
+    "block": _update_block,
+}

@@ -1,0 +1,175 @@
+"""Infrastructure resources as comparable items: the desired ones from the config and
+the live ones from the server, in the same normalised form. Pure."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowfleet.resources import Infrastructure
+
+# Applied in this order (a pool before its queues, blocks before the pools that use them);
+# deleted in the reverse order, after the deployments.
+KINDS = ("block", "work_pool", "work_queue", "variable", "concurrency_limit")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One resource: what kind, its name (a queue's is `pool/queue`), the compared fields."""
+
+    kind: str
+    name: str
+    fields: dict[str, Any]
+    id: str | None = None  # live items only
+    secrets: frozenset[str] = field(default_factory=frozenset)  # fields never printed
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.kind, self.name)
+
+
+def desired_items(infra: Infrastructure, marker: str) -> list[Item]:
+    """Every declared resource, in apply order."""
+    items = [
+        Item(
+            "block",
+            f"{b.type}/{b.name}",
+            {"type": b.type, "data": _json(b.fields)},
+            secrets=frozenset(b.secret_fields),
+        )
+        for b in infra.blocks
+    ]
+    for pool in infra.work_pools:
+        items.append(
+            Item(
+                "work_pool",
+                pool.name,
+                {
+                    "type": pool.type,
+                    "base_job_template": _json(pool.base_job_template),
+                    "description": pool.description,
+                    "concurrency_limit": pool.concurrency_limit,
+                    "is_paused": pool.paused,
+                },
+            )
+        )
+    for pool in infra.work_pools:
+        for queue in pool.queues:
+            items.append(
+                Item(
+                    "work_queue",
+                    f"{pool.name}/{queue.name}",
+                    {
+                        "description": queue.description,
+                        "priority": queue.priority,
+                        "concurrency_limit": queue.concurrency_limit,
+                        "is_paused": queue.paused,
+                    },
+                )
+            )
+    items += [
+        Item("variable", v.name, {"value": _json(v.value), "tags": sorted({*v.tags, marker})})
+        for v in infra.variables
+    ]
+    items += [
+        Item(
+            "concurrency_limit",
+            c.name,
+            {
+                "limit": c.limit,
+                "active": c.active,
+                "slot_decay_per_second": float(c.slot_decay_per_second or 0.0),
+            },
+        )
+        for c in infra.concurrency_limits
+    ]
+    return items
+
+
+def live_pool(data: dict[str, Any]) -> Item:
+    return Item(
+        "work_pool",
+        data["name"],
+        {
+            "type": data["type"],
+            "base_job_template": _json(data.get("base_job_template") or {}),
+            "description": data.get("description"),
+            "concurrency_limit": data.get("concurrency_limit"),
+            "is_paused": bool(data.get("is_paused")),
+        },
+        id=data["id"],
+    )
+
+
+def live_queue(pool: str, data: dict[str, Any]) -> Item:
+    return Item(
+        "work_queue",
+        f"{pool}/{data['name']}",
+        {
+            "description": data.get("description") or None,
+            "priority": data.get("priority"),
+            "concurrency_limit": data.get("concurrency_limit"),
+            "is_paused": bool(data.get("is_paused")),
+        },
+        id=data["id"],
+    )
+
+
+def live_variable(data: dict[str, Any]) -> Item:
+    return Item(
+        "variable",
+        data["name"],
+        {
+            "value": _json(data.get("value")),
+            "tags": sorted(set(data.get("tags") or [])),
+        },
+        id=data["id"],
+    )
+
+
+def live_limit(data: dict[str, Any]) -> Item:
+    return Item(
+        "concurrency_limit",
+        data["name"],
+        {
+            "limit": data["limit"],
+            "active": bool(data.get("active", True)),
+            "slot_decay_per_second": float(data.get("slot_decay_per_second") or 0.0),
+        },
+        id=data["id"],
+    )
+
+
+def live_block(slug: str, data: dict[str, Any]) -> Item:
+    return Item(
+        "block",
+        f"{slug}/{data['name']}",
+        {"type": slug, "data": _json(data.get("data") or {})},
+        id=data["id"],
+    )
+
+
+def differing(desired: Item, live: Item) -> list[str]:
+    """The names of the fields that differ; a server default counts when the config is
+    silent (a queue's priority, a description left out)."""
+    names = []
+    for name, value in desired.fields.items():
+        if name == "priority" and value is None:
+            continue  # the server numbers queues itself
+        if name == "description" and value is None and not live.fields.get(name):
+            continue
+        if live.fields.get(name) != value:
+            names.append(name)
+    return names
+
+
+def masked(item: Item, name: str, value: Any) -> Any:
+    """A field's value for output: secret block values are replaced by stars."""
+    if name != "data" or not item.secrets or not isinstance(value, dict):
+        return value
+    return {k: "********" if k in item.secrets else v for k, v in value.items()}
+
+
+def _json(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True))

@@ -1,0 +1,98 @@
+"""Read the live state of the infrastructure an environment declares or owns."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from urllib.parse import quote
+
+from flowfleet.api import Api, ApiError
+from flowfleet.infra_items import (
+    Item,
+    live_block,
+    live_limit,
+    live_pool,
+    live_queue,
+    live_variable,
+)
+
+Key = tuple[str, str]
+
+
+async def read_infrastructure(api: Api, keys: Iterable[Key]) -> dict[Key, Item]:
+    """The live items among `keys` (declared or owned), by key; absent ones are left out."""
+    wanted: dict[str, set[str]] = {}
+    for kind, name in keys:
+        wanted.setdefault(kind, set()).add(name)
+    pools, variables, limits, blocks = await asyncio.gather(
+        _pools(api, wanted.get("work_pool", set())),
+        _variables(api, wanted.get("variable", set())),
+        _limits(api, wanted.get("concurrency_limit", set())),
+        _blocks(api, wanted.get("block", set())),
+    )
+    queue_pools = {name.split("/", 1)[0] for name in wanted.get("work_queue", set())}
+    queues = await _queues(api, queue_pools & {p.name for p in pools})
+    found = [*pools, *variables, *limits, *blocks, *queues]
+    return {item.key: item for item in found if item.name in wanted.get(item.kind, set())}
+
+
+async def known_block_types(api: Api, slugs: Iterable[str]) -> set[str]:
+    """The block types (slugs) the server knows."""
+
+    async def known(slug: str) -> str | None:
+        try:
+            await api.call("GET", f"/block_types/slug/{quote(slug)}")
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return slug
+
+    found = await asyncio.gather(*(known(s) for s in sorted(set(slugs))))
+    return {slug for slug in found if slug}
+
+
+async def _pools(api: Api, names: set[str]) -> list[Item]:
+    if not names:
+        return []
+    body = {"work_pools": {"name": {"any_": sorted(names)}}}
+    return [live_pool(p) for p in await api.read_all("/work_pools/filter", body)]
+
+
+async def _queues(api: Api, pools: set[str]) -> list[Item]:
+    async def of(pool: str) -> list[Item]:
+        found = await api.read_all(f"/work_pools/{quote(pool)}/queues/filter", {})
+        return [live_queue(pool, q) for q in found]
+
+    return [q for queues in await asyncio.gather(*(of(p) for p in sorted(pools))) for q in queues]
+
+
+async def _variables(api: Api, names: set[str]) -> list[Item]:
+    if not names:
+        return []
+    body = {"variables": {"name": {"any_": sorted(names)}}}
+    return [live_variable(v) for v in await api.read_all("/variables/filter", body)]
+
+
+async def _limits(api: Api, names: set[str]) -> list[Item]:
+    if not names:
+        return []
+    return [live_limit(c) for c in await api.read_all("/v2/concurrency_limits/filter", {})]
+
+
+async def _blocks(api: Api, names: set[str]) -> list[Item]:
+    """Blocks by `type/name`, with their secret values (to compare; never printed)."""
+
+    async def read(full_name: str) -> Item | None:
+        slug, _, name = full_name.partition("/")
+        path = f"/block_types/slug/{quote(slug)}/block_documents/name/{quote(name)}"
+        try:
+            data = await api.call("GET", f"{path}?include_secrets=true")
+        except ApiError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return live_block(slug, data)
+
+    found = await asyncio.gather(*(read(n) for n in sorted(names)))
+    return [item for item in found if item is not None]

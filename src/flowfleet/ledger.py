@@ -1,0 +1,52 @@
+"""Which infrastructure this project and environment own.
+
+Work pools, queues, concurrency limits and blocks carry no tags, so ownership is kept in
+one Prefect variable per project and environment: a visible list of what flowfleet
+created or adopted. Prune deletes only what is listed there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flowfleet.api import Api, ApiError
+from flowfleet.errors import FlowfleetError
+
+Owned = frozenset[tuple[str, str]]
+
+
+def ledger_name(project: str, environment: str) -> str:
+    """`flowfleet__<project>__<environment>` (variable names allow letters, digits, - and _)."""
+    safe = [re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in (project, environment)]
+    return f"flowfleet__{safe[0]}__{safe[1]}".lower()
+
+
+async def read_ledger(api: Api, name: str) -> Owned:
+    try:
+        data = await api.call("GET", f"/variables/name/{name}")
+    except ApiError as exc:
+        if exc.status == 404:
+            return frozenset()
+        raise
+    value = data.get("value") or {}
+    return frozenset((kind, item) for kind, names in value.items() for item in names)
+
+
+async def write_ledger(api: Api, name: str, owned: Owned, marker: str) -> None:
+    """Create or replace the ledger variable."""
+    value: dict[str, Any] = {}
+    for kind, item in sorted(owned):
+        value.setdefault(kind, []).append(item)
+    if len(json.dumps(value)) > 5000:
+        raise FlowfleetError(
+            f"the ownership list '{name}' would exceed Prefect's 5,000-character variable limit"
+        )
+    body = {"value": value, "tags": [marker]}
+    try:
+        await api.call("PATCH", f"/variables/name/{name}", body)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        await api.call("POST", "/variables/", {"name": name, **body})
