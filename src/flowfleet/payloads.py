@@ -5,24 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flowfleet.normalize import anchor_instant, queue_name
+from flowfleet.plan import COMPARED_FIELDS
 from flowfleet.resources import Deployment, Schedule
 
-# Deployment fields that PATCH /deployments/{id} takes as they are.
-PATCHABLE = (
-    "entrypoint",
-    "parameters",
-    "tags",
-    "version",
-    "description",
-    "work_pool_name",
-    "work_queue_name",
-    "job_variables",
-    "pull_steps",
-    "paused",
-    "concurrency_limit",
-    "enforce_parameter_schema",
-    "parameter_openapi_schema",
-)
+# Deployment fields that PATCH /deployments/{id} takes as they are (schedules are changed
+# one by one through their own endpoints).
+PATCHABLE = tuple(f for f in COMPARED_FIELDS if f != "schedules")
 
 
 def create_deployment(deployment: Deployment, flow_id: str) -> dict[str, Any]:

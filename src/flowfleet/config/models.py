@@ -66,21 +66,11 @@ Name = Annotated[
     Field(max_length=200),
     AfterValidator(checks.name),
 ]
-Identifier = Annotated[
-    str,
-    Field(max_length=100, json_schema_extra={"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}),
-    _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*", f"name; {_NAME_CHARS}"),
-]
-ProjectName = Annotated[
-    str,
-    Field(max_length=100, json_schema_extra={"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}),
-    _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*", f"project name; {_NAME_CHARS}"),
-]
-EnvironmentName = Annotated[
-    str,
-    Field(max_length=100, json_schema_extra={"pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"}),
-    _pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]*", f"environment name; {_NAME_CHARS}"),
-]
+_SLUG = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+_SLUG_FIELD = Field(max_length=100, json_schema_extra={"pattern": f"^{_SLUG}$"})
+# Project and environment names go into tags, variable names and folder names.
+ProjectName = Annotated[str, _SLUG_FIELD, _pattern(_SLUG, f"project name; {_NAME_CHARS}")]
+EnvironmentName = Annotated[str, _SLUG_FIELD, _pattern(_SLUG, f"environment name; {_NAME_CHARS}")]
 VariableName = Annotated[
     str,
     Field(json_schema_extra={"pattern": r"^[A-Za-z_][A-Za-z0-9_]*$"}),
