@@ -28,16 +28,14 @@ trap cleanup EXIT
 say "validate (offline)"
 "$FF" validate
 
-say "start the embedded servers and their process work pools"
+say "start the embedded servers (plan would start them too)"
 for env in dev prod; do
   "$FF" server start --env "$env"
   url=$("$FF" server status --env "$env" --json | "$BIN/python" -c 'import json,sys; print(json.load(sys.stdin)["api_url"])')
-  PREFECT_API_URL="$url" "$BIN/prefect" work-pool inspect "local-$env" >/dev/null 2>&1 ||
-    PREFECT_API_URL="$url" "$BIN/prefect" work-pool create "local-$env" --type process >/dev/null
   declare "url_$env=$url"
 done
 
-say "plan dev and prod"
+say "plan dev and prod: work pools, queues and deployments"
 "$FF" plan --env dev --env prod
 
 say "apply dev and prod"

@@ -97,9 +97,23 @@ def _merge_field(merged: _Merged, name: str, value: Any, path: DocPath) -> None:
         given = value.model_dump(exclude_none=True)
         merged.values[name] = deep_merge(current or {}, given)
         merged.origins.update({f"work_pool.{key}": (*path, key) for key in given})
+        at = (*path, "job_variables")
+        merged.origins.update(
+            key_paths("work_pool.job_variables", at, given.get("job_variables", {}))
+        )
     else:
         merged.values[name] = value
     merged.origins[name] = path
+
+
+def key_paths(
+    prefix: str, path: DocPath, mapping: Mapping[str, Any]
+) -> Iterator[tuple[str, DocPath]]:
+    """`prefix.key` → config path of every key in `mapping`, nested mappings' keys too."""
+    for key, value in mapping.items():
+        yield f"{prefix}.{key}", (*path, key)
+        if isinstance(value, Mapping):
+            yield from key_paths(f"{prefix}.{key}", (*path, key), value)
 
 
 def deep_merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:

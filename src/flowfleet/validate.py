@@ -15,6 +15,7 @@ from flowfleet.config.document import DocPath
 from flowfleet.config.load import LoadedConfig, load_config, unset_variable
 from flowfleet.errors import ConfigError, Location, Problem, ValidationFailed
 from flowfleet.flow_catalog import FlowCatalog
+from flowfleet.job_variables import job_variable_problems
 from flowfleet.parameters import parameter_problems
 from flowfleet.render import PLACEHOLDER, Rendered, render
 from flowfleet.render_infra import render_infrastructure
@@ -90,6 +91,12 @@ def _validate_file(
         rendered = render(loaded, environment, catalog.flow_name)
         infrastructure = render_infrastructure(loaded, environment, templates)
         found = list(_environment_problems(loaded, environment, rendered, catalog))
+        found += (
+            Problem(loaded.locate(path, key=at_key), message)
+            for path, at_key, message in job_variable_problems(
+                loaded, environment, rendered, infrastructure
+            )
+        )
         problems.extend(Problem(p.location, p.message, (environment,)) for p in found)
         schemas = {
             r.deployment.entrypoint: catalog.flow(r.deployment.entrypoint).parameter_schema

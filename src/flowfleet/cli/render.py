@@ -15,9 +15,18 @@ def render(
     file: Annotated[Path, Parameter(name=["--file", "-f"], help="Config file.")] = DEFAULT_FILE,
     env: Environment = None,
     project: Project = None,
+    jobs: Annotated[
+        bool,
+        Parameter(
+            name="--jobs",
+            negative=(),
+            help="Print each deployment's job configuration as its worker will build it "
+            "(for ECS: the task definition and RunTask request), offline.",
+        ),
+    ] = False,
     json: Json = False,
 ) -> int:
     """Print the fully resolved deployments of one environment, as YAML or --json."""
     from flowfleet.commands.render import run_render
 
-    return run_render(file, env, project, as_json=json)
+    return run_render(file, env, project, as_json=json, jobs=jobs)

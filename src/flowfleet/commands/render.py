@@ -1,4 +1,4 @@
-"""render: the fully resolved deployments of one environment."""
+"""render: the fully resolved deployments of one environment, or their job configurations."""
 
 from __future__ import annotations
 
@@ -11,19 +11,29 @@ from flowfleet.errors import ConfigError
 from flowfleet.output import out, print_json
 
 
-def run_render(file: Path, environment: str | None, project: str | None, *, as_json: bool) -> int:
-    """Print the deployments of `environment`; byte-identical for the same input."""
+def run_render(
+    file: Path,
+    environment: str | None,
+    project: str | None,
+    *,
+    as_json: bool,
+    jobs: bool = False,
+) -> int:
+    """Print the deployments (or with `jobs`, their job configurations) of `environment`;
+    byte-identical for the same input."""
     envs = [environment] if environment else []
     desired = load_desired([file], envs, project)
     if len(desired) != 1:
         names = ", ".join(d.environment for d in desired)
         raise ConfigError(f"{file}: choose an environment with --env ({names})")
     [selected] = desired
-    data = {
-        "project": selected.project,
-        "environment": selected.environment,
-        "deployments": [r.deployment.to_json() for r in selected.deployments],
-    }
+    data: dict[str, object] = {"project": selected.project, "environment": selected.environment}
+    if jobs:
+        from flowfleet.jobs import render_jobs
+
+        data["jobs"] = render_jobs(selected)
+    else:
+        data["deployments"] = [r.deployment.to_json() for r in selected.deployments]
     if as_json:
         print_json(data)
     else:
