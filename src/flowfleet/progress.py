@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from flowfleet.apply import Outcome, Progress
 from flowfleet.plan import Action
 
+WRITES = (Action.CREATE, Action.UPDATE, Action.DELETE)
+
 
 @contextmanager
 def progress_for(environment: str, total: int, *, quiet: bool) -> Iterator[Progress]:
@@ -22,14 +24,14 @@ def progress_for(environment: str, total: int, *, quiet: bool) -> Iterator[Progr
             task = bar.add_task(f"applying {environment}", total=total)
 
             def advance(outcome: Outcome) -> None:
-                if outcome.change.action is not Action.UNCHANGED:
+                if outcome.change.action in WRITES:
                     bar.advance(task)
 
             yield advance
     else:
 
         def line(outcome: Outcome) -> None:
-            if outcome.change.action is Action.UNCHANGED:
+            if outcome.change.action not in WRITES:
                 return
             status = "ok" if outcome.ok else "FAILED"
             sys.stderr.write(

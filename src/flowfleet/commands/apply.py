@@ -77,7 +77,8 @@ def _confirm(yes: bool) -> None:
 
 
 def _apply_one(planned: EnvironmentPlan, *, quiet: bool) -> ApplyResult:
-    changes = len([c for c in report.changes_of(planned) if c.action is not Action.UNCHANGED])
+    writes = (Action.CREATE, Action.UPDATE, Action.DELETE)
+    changes = len([c for c in report.changes_of(planned) if c.action in writes])
     with progress_for(planned.plan.environment, changes, quiet=quiet) as progress:
         result = asyncio.run(apply_environment(planned, progress))
     for outcome in result.failed:
