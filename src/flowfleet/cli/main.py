@@ -29,9 +29,15 @@ COMMANDS = {
     "diff": "Show how two environments' declared deployments differ (offline).",
     "run": "Trigger a deployment; with --wait, wait for its final state.",
     "schema": "Print the JSON Schema of flowfleet.yaml.",
+    "init": "Scaffold flowfleet.yaml, a Dockerfile and CI workflows into a repository.",
 }
 for _name, _help in COMMANDS.items():
     app.command(f"flowfleet.cli.{_name}:{_name}", name=_name, help=_help)
+app.command(
+    "flowfleet.cli.import_:import_",
+    name="import",
+    help="Convert a Prefect prefect.yaml's deployments into flowfleet.yaml.",
+)
 app.command(
     "flowfleet.cli.server:server",
     name="server",
