@@ -3,7 +3,7 @@ type's default. Read once per file; problems are reported at the config line."""
 
 from __future__ import annotations
 
-import asyncio
+import importlib.util
 import json
 from collections.abc import Iterator
 from functools import cache
@@ -14,7 +14,7 @@ import yaml
 
 from flowfleet.config.document import DocPath
 from flowfleet.config.load import LoadedConfig
-from flowfleet.errors import Problem
+from flowfleet.errors import FlowfleetError, Problem
 
 TemplateRef = str | dict[str, Any] | None
 
@@ -28,21 +28,31 @@ class TemplateReader:
         self._files: dict[str, dict[str, Any]] = {}
 
     def read_all(self) -> None:
-        """Read every template file named anywhere in the config (every environment)."""
-        for path, ref in _references(self.loaded):
-            if isinstance(ref, str) and ref not in self._files:
-                try:
-                    self._files[ref] = read_template_file(self.loaded.root, ref)
-                except TemplateError as exc:
-                    self._files[ref] = {}
-                    self.problems.append(Problem(self.loaded.locate(path), str(exc)))
+        """Read every template named anywhere in the config (every environment): files,
+        and the worker type's default where a pool gives none."""
+        for path, ref, pool_type in _references(self.loaded):
+            key = ref if isinstance(ref, str) else f"default:{pool_type}"
+            if isinstance(ref, dict) or key in self._files:
+                continue
+            try:
+                if isinstance(ref, str):
+                    self._files[key] = read_template_file(self.loaded.root, ref)
+                else:
+                    self._files[key] = default_template(pool_type)
+            except TemplateError as exc:
+                self._files[key] = {}
+                self.problems.append(Problem(self.loaded.locate(path), str(exc)))
 
     def __call__(self, ref: TemplateRef, pool_type: str) -> dict[str, Any]:
         if isinstance(ref, dict):
             return ref
-        if isinstance(ref, str):
-            return self._files.get(ref, {})
-        return default_template(pool_type)
+        key = ref if isinstance(ref, str) else f"default:{pool_type}"
+        if key not in self._files:  # a type only an override names
+            try:
+                self._files[key] = default_template(pool_type)
+            except TemplateError:
+                self._files[key] = {}
+        return self._files[key]
 
 
 class TemplateError(Exception):
@@ -72,24 +82,61 @@ def read_template_file(root: Path, ref: str) -> dict[str, Any]:
 
 @cache
 def _default_template(pool_type: str) -> str:
-    from prefect.workers.utilities import (
-        get_default_base_job_template_for_infrastructure_type,
-    )
+    from prefect.workers.base import BaseWorker
 
-    template = asyncio.run(get_default_base_job_template_for_infrastructure_type(pool_type))
-    return json.dumps(template or {})
+    worker = BaseWorker.get_worker_class_from_type(pool_type)
+    if worker is not None:
+        return json.dumps(worker.get_default_base_job_template())
+    # Prefect's own fallback starts a temporary server to read this same bundled file.
+    try:
+        return json.dumps(bundled_template(pool_type))
+    except FlowfleetError as exc:
+        raise TemplateError(
+            f"unknown work pool type '{pool_type}': no installed worker and no template "
+            "bundled with Prefect; give base_job_template, or install the worker's package"
+        ) from exc
 
 
 def default_template(pool_type: str) -> dict[str, Any]:
-    """The worker type's own default template (from its package when installed)."""
+    """The worker type's own default template: from its installed worker, else the copy
+    bundled with Prefect."""
     return dict(json.loads(_default_template(pool_type)))
 
 
-def _references(loaded: LoadedConfig) -> Iterator[tuple[DocPath, TemplateRef]]:
+def _references(loaded: LoadedConfig) -> Iterator[tuple[DocPath, TemplateRef, str]]:
+    """(where, template reference, pool type) of every pool and override."""
     for name, spec in loaded.config.work_pools.items():
-        yield ("work_pools", name, "base_job_template"), spec.base_job_template
+        pool_type = spec.type or "process"
+        key = "base_job_template" if spec.base_job_template is not None else "type"
+        yield ("work_pools", name, key), spec.base_job_template, pool_type
         if isinstance(spec.environments, dict):
             for env, override in spec.environments.items():
-                if override is not None:
+                if override is not None and override.base_job_template is not None:
                     path = ("work_pools", name, "environments", env, "base_job_template")
-                    yield path, override.base_job_template
+                    yield path, override.base_job_template, override.type or pool_type
+
+
+_BUNDLED = Path("server", "api", "collections_data", "views", "aggregate-worker-metadata.json")
+
+
+def bundled_template(worker_type: str) -> dict[str, Any]:
+    """The default template of `worker_type` from the registry view bundled with Prefect."""
+    spec = importlib.util.find_spec("prefect")
+    if spec is None or spec.origin is None:
+        raise FlowfleetError("Prefect is not installed; install prefect or prefect-aws")
+    path = Path(spec.origin).parent / _BUNDLED
+    try:
+        view = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FlowfleetError(
+            f"cannot read Prefect's bundled worker templates ({path}): {exc}; "
+            "install prefect-aws for the ECS worker's own template"
+        ) from None
+    for workers in view.values():
+        for worker in workers.values():
+            if worker.get("type") == worker_type:
+                return dict(worker["default_base_job_configuration"])
+    raise FlowfleetError(
+        f"Prefect bundles no default template for '{worker_type}' work pools; "
+        "install prefect-aws for the ECS worker's own template"
+    )
