@@ -7,7 +7,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowfleet.resources import Infrastructure
+from flowfleet.resources import (
+    Block,
+    ConcurrencyLimit,
+    Infrastructure,
+    Variable,
+    WorkPool,
+    WorkQueue,
+)
 
 # Applied in this order (a pool before its queues, blocks before the pools that use them);
 # deleted in the reverse order, after the deployments.
@@ -31,60 +38,66 @@ class Item:
 
 def desired_items(infra: Infrastructure, marker: str) -> list[Item]:
     """Every declared resource, in apply order."""
-    items = [
-        Item(
-            "block",
-            f"{b.type}/{b.name}",
-            {"type": b.type, "data": _json(b.fields)},
-            secrets=frozenset(b.secret_fields),
-        )
-        for b in infra.blocks
+    return [
+        *(_block(b) for b in infra.blocks),
+        *(_pool(p) for p in infra.work_pools),
+        *(_queue(p.name, q) for p in infra.work_pools for q in p.queues),
+        *(_variable(v, marker) for v in infra.variables),
+        *(_limit(c) for c in infra.concurrency_limits),
     ]
-    for pool in infra.work_pools:
-        items.append(
-            Item(
-                "work_pool",
-                pool.name,
-                {
-                    "type": pool.type,
-                    "base_job_template": _json(pool.base_job_template),
-                    "description": pool.description,
-                    "concurrency_limit": pool.concurrency_limit,
-                    "is_paused": pool.paused,
-                },
-            )
-        )
-    for pool in infra.work_pools:
-        for queue in pool.queues:
-            items.append(
-                Item(
-                    "work_queue",
-                    f"{pool.name}/{queue.name}",
-                    {
-                        "description": queue.description,
-                        "priority": queue.priority,
-                        "concurrency_limit": queue.concurrency_limit,
-                        "is_paused": queue.paused,
-                    },
-                )
-            )
-    items += [
-        Item("variable", v.name, {"value": _json(v.value), "tags": sorted({*v.tags, marker})})
-        for v in infra.variables
-    ]
-    items += [
-        Item(
-            "concurrency_limit",
-            c.name,
-            {
-                "limit": c.limit,
-                "active": c.active,
-                "slot_decay_per_second": float(c.slot_decay_per_second or 0.0),
-            },
-        )
-        for c in infra.concurrency_limits
-    ]
-    return items
+
+
+def _block(block: Block) -> Item:
+    return Item(
+        "block",
+        f"{block.type}/{block.name}",
+        {"type": block.type, "data": _json(block.fields)},
+        secrets=frozenset(block.secret_fields),
+    )
+
+
+def _pool(pool: WorkPool) -> Item:
+    return Item(
+        "work_pool",
+        pool.name,
+        {
+            "type": pool.type,
+            "base_job_template": _json(pool.base_job_template),
+            "description": pool.description,
+            "concurrency_limit": pool.concurrency_limit,
+            "is_paused": pool.paused,
+        },
+    )
+
+
+def _queue(pool: str, queue: WorkQueue) -> Item:
+    return Item(
+        "work_queue",
+        f"{pool}/{queue.name}",
+        {
+            "description": queue.description,
+            "priority": queue.priority,
+            "concurrency_limit": queue.concurrency_limit,
+            "is_paused": queue.paused,
+        },
+    )
+
+
+def _variable(variable: Variable, marker: str) -> Item:
+    tags = sorted({*variable.tags, marker})
+    return Item("variable", variable.name, {"value": _json(variable.value), "tags": tags})
+
+
+def _limit(limit: ConcurrencyLimit) -> Item:
+    return Item(
+        "concurrency_limit",
+        limit.name,
+        {
+            "limit": limit.limit,
+            "active": limit.active,
+            "slot_decay_per_second": float(limit.slot_decay_per_second or 0.0),
+        },
+    )
 
 
 def live_pool(data: dict[str, Any]) -> Item:
