@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint typecheck test demo schema clean
+.PHONY: install lint typecheck test demo schema bench clean
 
 install: $(STAMP)
 
@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 test: lint
@@ -27,6 +27,13 @@ schema: install
 
 demo: install
 	examples/quickstart/demo.sh
+
+# Timings against `prefect deploy` and the raw API (SQLite and PostgreSQL servers); see
+# docs/performance.md. Quick run: make bench BENCH_ARGS="--sizes 10,100 --runs 1"
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/pip install --quiet matplotlib
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

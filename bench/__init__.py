@@ -1,0 +1,1 @@
+"""Benchmarks of flowfleet against `prefect deploy` and the raw API floor (`make bench`)."""
