@@ -65,6 +65,9 @@ class AdaptiveLimit:
             self.successes = 0
 
     def pushed_back(self) -> None:
+        # Never grow back to where the server pushed back: a SQLite-backed server takes
+        # one writer, and probing it again costs a failed request and a wait each time.
+        self.maximum = max(1, min(self.maximum, self.limit - 1))
         self.limit = max(1, self.limit // 2)
         self.successes = 0
 
@@ -185,5 +188,9 @@ async def connect(target: Target, *, concurrency: int = 4) -> AsyncIterator[Api]
 
     with temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}):
         async with PrefectClient(target.url, api_key=target.api_key) as client:
-            api = Api(target, client, AdaptiveLimit(start=concurrency))
+            # A local server is SQLite-backed: one writer at a time from the start.
+            limit = (
+                AdaptiveLimit(start=1, maximum=1) if target.local else AdaptiveLimit(concurrency)
+            )
+            api = Api(target, client, limit)
             yield api
