@@ -678,16 +678,6 @@ def scenarios(draw: st.DrawFn, pools: Sequence[str] = POOLS) -> Scenario:
     return Scenario(tuple(desired), tuple(seeds))
 
 
-def _stored_route(d: Deployment) -> tuple[str | None, str | None]:
-    """(pool, queue) as the server stores `d` after creating it."""
-    route = _route_queue(d.work_pool_name, d.work_queue_name)
-    return route or (None, None)
-
-
-def _planned_queue(pool: str | None, queue: str | None) -> str | None:
-    return queue or ("default" if pool else None)
-
-
 # ---------------------------------------------------------------------------------------
 # What the server holds for a declared deployment, independently of flowfleet.normalize
 

@@ -76,7 +76,6 @@ class AdaptiveLimit:
 class Stats:
     requests: int = 0
     retries: int = 0
-    writes: int = 0
 
 
 class Api:
@@ -122,8 +121,6 @@ class Api:
                 raise _Transient(error) from None
         self.connected = True
         self.limit.succeeded()
-        if method != "GET" and not path.endswith("/filter"):
-            self.stats.writes += 1
         return response.json() if response.content else None
 
     def _error(self, method: str, path: str, response: httpx.Response) -> FlowfleetError:

@@ -84,9 +84,6 @@ class Plan:
         writes = (Action.CREATE, Action.UPDATE, Action.DELETE)
         return any(c.action in writes for c in self.changes)
 
-    def counts(self) -> dict[str, int]:
-        return {a.value: len(self.of(a)) for a in Action}
-
 
 def ownership_marker(project: str, environment: str) -> str:
     """The tag that marks a deployment as managed by this project and environment."""
