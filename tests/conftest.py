@@ -12,8 +12,10 @@ import pytest
 def _isolated_prefect_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
-    """A throwaway PREFECT_HOME and no inherited Prefect API settings."""
+    """A throwaway PREFECT_HOME and flowfleet cache, and no inherited Prefect API
+    settings."""
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path_factory.mktemp("prefect-home")))
+    monkeypatch.setenv("FLOWFLEET_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
     for name in ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE"):
         monkeypatch.delenv(name, raising=False)
     yield

@@ -1,26 +1,31 @@
-"""Talking to one environment's Prefect API through Prefect's own client.
+"""Talking to one environment's Prefect API: JSON over HTTP with httpx.
 
-Prefect's client retries 503s with waits of up to 32 s; here its retries are off and
-requests are retried with short, jittered backoff under an adaptive concurrency limit
-(a SQLite-backed server takes one writer; a PostgreSQL-backed one takes more).
+Not through Prefect's client: importing it costs over a second at every start, and it
+retries 503s with waits of up to 32 s. Here requests are retried with short, jittered
+backoff (honouring Retry-After) under an adaptive concurrency limit (a SQLite-backed
+server takes one writer; a PostgreSQL-backed one takes more). Requests carry what
+Prefect's client sends: the API key as a bearer token (or PREFECT_API_AUTH_STRING as
+basic auth), and its TLS settings (PREFECT_API_SSL_CERT_FILE,
+PREFECT_API_TLS_INSECURE_SKIP_VERIFY).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import random
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
+from flowfleet import __version__
 from flowfleet.connection import ConnectionError_, Target
 from flowfleet.errors import FlowfleetError
-
-if TYPE_CHECKING:
-    from prefect.client.orchestration import PrefectClient
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_ATTEMPTS = 8
@@ -81,7 +86,7 @@ class Stats:
 class Api:
     """One environment's API: JSON in, JSON out, retried, concurrency-limited."""
 
-    def __init__(self, target: Target, client: PrefectClient, limit: AdaptiveLimit) -> None:
+    def __init__(self, target: Target, client: httpx.AsyncClient, limit: AdaptiveLimit) -> None:
         self.target = target
         self.client = client
         self.limit = limit
@@ -105,21 +110,21 @@ class Api:
         async with self.limit.slot():
             self.stats.requests += 1
             try:
-                response = await self.client.request(method, path, json=json)  # type: ignore[arg-type]
-            except httpx.HTTPStatusError as exc:
-                error = self._error(method, path, exc.response)
-                if exc.response.status_code in RETRY_STATUSES:
-                    raise _Transient(error, _retry_after(exc.response)) from None
-                raise error from None
+                response = await self.client.request(method, path.lstrip("/"), json=json)
             except httpx.TransportError as exc:
-                error = ConnectionError_(
+                unreachable = ConnectionError_(
                     f"environment '{self.target.environment}': cannot reach "
                     f"{self.target.url} ({type(exc).__name__}: {exc or 'no answer'})"
                 )
                 if isinstance(exc, httpx.ConnectError) and not self.connected:
-                    raise error from None  # never reached at all: fail fast
-                raise _Transient(error) from None
+                    raise unreachable from None  # never reached at all: fail fast
+                raise _Transient(unreachable) from None
         self.connected = True
+        if response.is_error:
+            error = self._error(method, path, response)
+            if response.status_code in RETRY_STATUSES:
+                raise _Transient(error, _retry_after(response))
+            raise error
         self.limit.succeeded()
         return response.json() if response.content else None
 
@@ -179,15 +184,29 @@ def _detail(response: httpx.Response) -> str:
 
 @asynccontextmanager
 async def connect(target: Target, *, concurrency: int = 4) -> AsyncIterator[Api]:
-    """An Api for `target`, with Prefect's own client retries turned off."""
-    from prefect.client.orchestration import PrefectClient
-    from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+    """An Api for `target`."""
+    async with httpx.AsyncClient(
+        base_url=f"{target.url.rstrip('/')}/",
+        headers=_headers(target),
+        verify=_verify(),
+        timeout=httpx.Timeout(60.0, connect=10.0),
+    ) as client:
+        # A local server is SQLite-backed: one writer at a time from the start.
+        limit = AdaptiveLimit(start=1, maximum=1) if target.local else AdaptiveLimit(concurrency)
+        yield Api(target, client, limit)
 
-    with temporary_settings({PREFECT_CLIENT_MAX_RETRIES: 0}):
-        async with PrefectClient(target.url, api_key=target.api_key) as client:
-            # A local server is SQLite-backed: one writer at a time from the start.
-            limit = (
-                AdaptiveLimit(start=1, maximum=1) if target.local else AdaptiveLimit(concurrency)
-            )
-            api = Api(target, client, limit)
-            yield api
+
+def _headers(target: Target) -> dict[str, str]:
+    headers = {"User-Agent": f"flowfleet/{__version__}"}
+    auth = os.environ.get("PREFECT_API_AUTH_STRING")
+    if target.api_key:
+        headers["Authorization"] = f"Bearer {target.api_key}"
+    elif auth:
+        headers["Authorization"] = f"Basic {base64.b64encode(auth.encode()).decode()}"
+    return headers
+
+
+def _verify() -> ssl.SSLContext | str | bool:
+    if os.environ.get("PREFECT_API_TLS_INSECURE_SKIP_VERIFY", "").lower() in ("1", "true"):
+        return False
+    return os.environ.get("PREFECT_API_SSL_CERT_FILE") or True

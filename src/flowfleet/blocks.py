@@ -26,9 +26,12 @@ def block_class(slug: str) -> Any:
 
 async def register_block_type(api: Api, slug: str) -> None:
     """Register the type and schema of `slug` with the server through Prefect's client."""
+    from prefect.client.orchestration import PrefectClient
+
     cls = block_class(slug)
     assert cls is not None, slug
-    await cls.register_type_and_schema(client=api.client)
+    async with PrefectClient(api.target.url, api_key=api.target.api_key) as client:
+        await cls.register_type_and_schema(client=client)
 
 
 async def block_type_ids(api: Api, slug: str) -> tuple[str, str]:

@@ -3,8 +3,10 @@ type's default. Read once per file; problems are reported at the config line."""
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import os
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -82,6 +84,53 @@ def read_template_file(root: Path, ref: str) -> dict[str, Any]:
 
 @cache
 def _default_template(pool_type: str) -> str:
+    """The default template as JSON: from the cache when the installed Prefect and
+    collections are the versions it was read from, else from the worker (which imports
+    Prefect: over a second)."""
+    path = _cache_path(pool_type)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    text = _read_default_template(pool_type)
+    try:  # best effort: a read-only home only costs speed
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:
+        pass
+    return text
+
+
+def cache_dir() -> Path:
+    """FLOWFLEET_CACHE_DIR, else $XDG_CACHE_HOME/flowfleet, else ~/.cache/flowfleet."""
+    if explicit := os.environ.get("FLOWFLEET_CACHE_DIR"):
+        return Path(explicit)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "flowfleet"
+
+
+def _cache_path(pool_type: str) -> Path:
+    """Keyed by the type and the versions of Prefect and of every installed collection
+    (the packages that can provide workers), so an upgrade reads the template again."""
+    from importlib.metadata import PackageNotFoundError, entry_points, version
+
+    try:
+        prefect = version("prefect")
+    except PackageNotFoundError:
+        prefect = "none"
+    installed = sorted(
+        f"{ep.dist.name}=={ep.dist.version}"
+        for ep in entry_points(group="prefect.collections")
+        if ep.dist is not None
+    )
+    key = "\n".join([pool_type, f"prefect=={prefect}", *installed])
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in pool_type)
+    return cache_dir() / "templates" / f"{safe}-{digest}.json"
+
+
+def _read_default_template(pool_type: str) -> str:
     from prefect.workers.base import BaseWorker
 
     worker = BaseWorker.get_worker_class_from_type(pool_type)
