@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from bench.project import POOL, Spec, pull_steps
+from bench.project import POOL, Spec, pull_steps, specs
 
 PAGE = 200
 
@@ -165,3 +165,29 @@ _SCHEMA = {
         "label": {"title": "label", "default": "x", "position": 1, "type": "string"},
     },
 }
+
+
+def read_cost(api_url: str, root: Path, n: int = 200, repeats: int = 5) -> dict[str, float]:
+    """What the server spends returning deployments with and without a schedule: N of each
+    (one page), read `repeats` times; the medians and the cost per schedule."""
+    floor = Floor(api_url, root)
+    try:
+        seconds = {}
+        for label, with_schedule in (("with_schedule", True), ("without_schedule", False)):
+            flow = floor._send("POST", "/flows/", {"name": f"read-cost-{label}"})["id"]
+            for d in specs(n):
+                body = floor.body(d, flow)
+                if not with_schedule:
+                    body["schedules"] = []
+                floor._send("POST", "/deployments/", body)
+            query = {"flows": {"name": {"any_": [f"read-cost-{label}"]}}, "limit": PAGE}
+            times = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                floor._send("POST", "/deployments/filter", query)
+                times.append(time.perf_counter() - started)
+            seconds[label] = sorted(times)[repeats // 2]
+    finally:
+        floor.close()
+    per_schedule = (seconds["with_schedule"] - seconds["without_schedule"]) / n * 1000
+    return {**{f"{k}_s": v for k, v in seconds.items()}, "n": n, "ms_per_schedule": per_schedule}

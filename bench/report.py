@@ -82,6 +82,7 @@ def markdown(data: dict[str, Any]) -> str:
     table = medians(data)
     for server in sorted({k[0] for k in table}):
         lines += _server_table(server, table)
+    lines += _read_cost_table(data.get("read_cost", {}))
     lines += ["", "**Targets of issue 5**", "", *targets(data)]
     if data.get("offline"):
         lines += [
@@ -94,6 +95,25 @@ def markdown(data: dict[str, Any]) -> str:
             for r in data["offline"]
         ]
     return "\n".join(lines) + "\n"
+
+
+def _read_cost_table(costs: dict[str, dict[str, float]]) -> list[str]:
+    """The server's time to return one page of deployments with and without a schedule."""
+    if not costs:
+        return []
+    lines = [
+        "",
+        "**Server read cost** — one `POST /deployments/filter` page, median of 5",
+        "",
+        "| server | N | with a cron schedule s | without a schedule s | ms per schedule |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for server, c in sorted(costs.items()):
+        lines.append(
+            f"| {server} | {c['n']:.0f} | {c['with_schedule_s']:.3f} | "
+            f"{c['without_schedule_s']:.3f} | {c['ms_per_schedule']:.1f} |"
+        )
+    return lines
 
 
 def _server_table(server: str, table: dict[tuple[str, str, int], dict[str, Any]]) -> list[str]:

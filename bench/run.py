@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import project, report
-from bench.measure import Floor, Sample, count_deployments, flowfleet_failures, run_command
+from bench.measure import (
+    Floor,
+    Sample,
+    count_deployments,
+    flowfleet_failures,
+    read_cost,
+    run_command,
+)
 from bench.servers import Postgres, PostgresUnavailable, fresh_servers, start_postgres
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,6 +101,7 @@ def run_servers(args: argparse.Namespace, work: Path, data: dict[str, Any]) -> N
         if kind == "postgres" and postgres is None:
             continue
         try:
+            _guarded(data, server_read_cost, kind, work, postgres, data)
             for n in sizes:
                 runs = args.runs_large if args.runs_large and n >= 1000 else args.runs
                 for _ in range(runs):
@@ -121,6 +129,18 @@ def _postgres_or_skip(data: dict[str, Any]) -> Postgres | None:
         print(f"bench: {message}", file=sys.stderr)
         data.setdefault("skipped", []).append(message)
         return None
+
+
+def server_read_cost(
+    kind: str, work: Path, postgres: Postgres | None, data: dict[str, Any]
+) -> None:
+    """The server's own cost of returning a deployment with a schedule (see read_cost)."""
+    root = work / f"read-cost-{kind}"
+    project.write_flows(root)
+    with fresh_servers(work, ["read-cost"], postgres) as urls:
+        cost = read_cost(urls["read-cost"], root)
+    print(f"bench: {kind:8} read cost {cost}", flush=True)
+    data.setdefault("read_cost", {})[kind] = cost
 
 
 def one_round(
@@ -201,15 +221,18 @@ def run_offline(n: int, work: Path) -> list[dict[str, Any]]:
     root = work / f"offline-{n}"
     project.write_flows(root)
     project.write_flowfleet(root, project.specs(n))
+    cache = {"FLOWFLEET_CACHE_DIR": str(work / "cache")}  # warmed by the first row
+    first = "flowfleet validate (quickstart, empty cache)"
     rows = [
-        _offline("flowfleet --help", ["--help"], quickstart, {}),
-        _offline("flowfleet validate (quickstart)", ["validate"], quickstart, {}),
-        _offline(f"flowfleet validate (N={n})", ["validate"], root, FAKE_URL),
+        _offline(first, ["validate"], quickstart, {}, fresh_cache=work / "empty-caches"),
+        _offline("flowfleet --help", ["--help"], quickstart, cache),
+        _offline("flowfleet validate (quickstart)", ["validate"], quickstart, cache),
+        _offline(f"flowfleet validate (N={n})", ["validate"], root, {**FAKE_URL, **cache}),
         _offline(
             f"flowfleet render --json (N={n})",
             ["render", "--env", "bench", "--json"],
             root,
-            FAKE_URL,
+            {**FAKE_URL, **cache},
         ),
     ]
     with fresh_servers(work, ["offline-plan"], None) as urls:
@@ -219,9 +242,20 @@ def run_offline(n: int, work: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _offline(label: str, command: list[str], cwd: Path, extra: dict[str, str]) -> dict[str, Any]:
+def _offline(
+    label: str,
+    command: list[str],
+    cwd: Path,
+    extra: dict[str, str],
+    fresh_cache: Path | None = None,
+) -> dict[str, Any]:
+    """Median of 3 runs; with `fresh_cache`, each run starts with an empty flowfleet cache."""
     full = [str(BIN / "flowfleet"), *command]
-    samples = [run_command(full, cwd, _env(cwd, **extra))[0] for _ in range(3)]
+    samples = []
+    for i in range(3):
+        if fresh_cache is not None:
+            extra = {**extra, "FLOWFLEET_CACHE_DIR": str(fresh_cache / str(i))}
+        samples.append(run_command(full, cwd, _env(cwd, **extra))[0])
     seconds = sorted(s.seconds for s in samples)[1]
     rss = max(s.max_rss_mb for s in samples)
     print(f"bench: offline {label:45} {seconds:7.2f} s {rss:7.0f} MB", flush=True)
