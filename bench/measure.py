@@ -168,18 +168,21 @@ _SCHEMA = {
 
 
 def read_cost(api_url: str, root: Path, n: int = 200, repeats: int = 5) -> dict[str, float]:
-    """What the server spends returning deployments with and without a schedule: N of each
-    (one page), read `repeats` times; the medians and the cost per schedule."""
+    """What the server spends creating and returning deployments with and without a
+    schedule: N of each created one by one, then read as one page `repeats` times (median);
+    and the read cost per schedule."""
     floor = Floor(api_url, root)
     try:
         seconds = {}
         for label, with_schedule in (("with_schedule", True), ("without_schedule", False)):
             flow = floor._send("POST", "/flows/", {"name": f"read-cost-{label}"})["id"]
+            started = time.perf_counter()
             for d in specs(n):
                 body = floor.body(d, flow)
                 if not with_schedule:
                     body["schedules"] = []
                 floor._send("POST", "/deployments/", body)
+            seconds[f"create_{label}"] = time.perf_counter() - started
             query = {"flows": {"name": {"any_": [f"read-cost-{label}"]}}, "limit": PAGE}
             times = []
             for _ in range(repeats):
@@ -189,5 +192,13 @@ def read_cost(api_url: str, root: Path, n: int = 200, repeats: int = 5) -> dict[
             seconds[label] = sorted(times)[repeats // 2]
     finally:
         floor.close()
-    per_schedule = (seconds["with_schedule"] - seconds["without_schedule"]) / n * 1000
-    return {**{f"{k}_s": v for k, v in seconds.items()}, "n": n, "ms_per_schedule": per_schedule}
+
+    def per_schedule(key: str) -> float:
+        return (seconds[f"{key}with_schedule"] - seconds[f"{key}without_schedule"]) / n * 1000
+
+    return {
+        **{f"{k}_s": v for k, v in seconds.items()},
+        "n": n,
+        "ms_per_schedule": per_schedule(""),
+        "create_ms_per_schedule": per_schedule("create_"),
+    }

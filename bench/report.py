@@ -103,15 +103,19 @@ def _read_cost_table(costs: dict[str, dict[str, float]]) -> list[str]:
         return []
     lines = [
         "",
-        "**Server read cost** — one `POST /deployments/filter` page, median of 5",
+        "**Server cost of a schedule** — N deployments created one by one, then read back as "
+        "one `POST /deployments/filter` page (median of 5)",
         "",
-        "| server | N | with a cron schedule s | without a schedule s | ms per schedule |",
+        "| server | N | create with / without a cron schedule s | read with / without s "
+        "| ms per schedule: create, read |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for server, c in sorted(costs.items()):
         lines.append(
-            f"| {server} | {c['n']:.0f} | {c['with_schedule_s']:.3f} | "
-            f"{c['without_schedule_s']:.3f} | {c['ms_per_schedule']:.1f} |"
+            f"| {server} | {c['n']:.0f} | {c['create_with_schedule_s']:.2f} / "
+            f"{c['create_without_schedule_s']:.2f} | {c['with_schedule_s']:.3f} / "
+            f"{c['without_schedule_s']:.3f} | {c['create_ms_per_schedule']:.1f}, "
+            f"{c['ms_per_schedule']:.1f} |"
         )
     return lines
 
