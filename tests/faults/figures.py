@@ -5,6 +5,7 @@ writes `<name>.json` there (otherwise nothing). Then:
 
     .venv/bin/python -m tests.faults.figures update   # run the fault tests, rewrite
                                                       # figures.json and the doc's table
+    .venv/bin/python -m tests.faults.figures refresh  # only recount tests/invalid
     .venv/bin/python -m tests.faults.figures check    # exit 1 if the doc's table is stale
 
 tests/test_reliability_doc.py runs the check's logic in every `make test`.
@@ -75,7 +76,10 @@ def table(figures: dict[str, Any]) -> str:
             "shortest wait after `429 Retry-After: 1`",
             f"{proxy['min_wait_after_429']:.2f} s over {proxy['after_429']} retries",
         ),
-        ("refused keys (401/403/422) tried", f"{refused['cases']}; writes that reached the server: {refused['writes']}"),
+        (
+            "refused keys (401/403/422) tried",
+            f"{refused['cases']}; writes that reached the server: {refused['writes']}",
+        ),
         ("runs converged (a later plan was empty)", str(figures["converged"])),
         ("bad inputs tried (tests/invalid)", str(figures["bad_inputs"])),
         (
@@ -85,7 +89,8 @@ def table(figures: dict[str, Any]) -> str:
     ]
     lines = ["| what | figure |", "| --- | --- |"]
     lines += [f"| {what} | {figure} |" for what, figure in rows]
-    return "\n".join(lines)
+    lines += ["", "The interrupted apply's summary in that run:", "", "```text"]
+    return "\n".join([*lines, *kill["output"], "```"])
 
 
 def collect(folder: Path) -> dict[str, Any]:
@@ -111,9 +116,22 @@ def update() -> int:
         if code:
             return code
         figures = collect(Path(folder))
+    write(figures)
+    return 0
+
+
+def write(figures: dict[str, Any]) -> None:
     FIGURES.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
-    text = DOC.read_text()
-    DOC.write_text(text.replace(doc_block(text), table(figures)))
+    pattern = re.escape(BEGIN) + r".*?" + re.escape(END)
+    block = f"{BEGIN}\n{table(figures)}\n{END}"
+    DOC.write_text(re.sub(pattern, lambda _: block, DOC.read_text(), count=1, flags=re.S))
+
+
+def refresh() -> int:
+    """After tests/invalid changed: recount it without running the fault tests again."""
+    figures = json.loads(FIGURES.read_text())
+    figures["bad_inputs"] = bad_inputs()
+    write(figures)
     return 0
 
 
@@ -126,4 +144,4 @@ def check() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit({"update": update, "check": check}[sys.argv[1]]())
+    sys.exit({"update": update, "refresh": refresh, "check": check}[sys.argv[1]]())

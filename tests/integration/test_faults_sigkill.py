@@ -143,5 +143,6 @@ def test_sigkill_mid_apply_then_restart_converges(tmp_path: Path) -> None:
             "missing": 500 - len(set(names)),
             "duplicates": len(names) - len(set(names)),
             "converged": 1,
+            "output": [summary.group(0), next(x for x in err.splitlines() if "incomplete" in x)],
         },
     )
