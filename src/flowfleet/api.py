@@ -3,7 +3,9 @@
 Not through Prefect's client: importing it costs over a second at every start, and it
 retries 503s with waits of up to 32 s. Here requests are retried with short, jittered
 backoff (honouring Retry-After) under an adaptive concurrency limit (a SQLite-backed
-server takes one writer; a PostgreSQL-backed one takes more). Requests carry what
+server takes one writer; a PostgreSQL-backed one takes more). Once a request has run out
+of retries because the server stopped answering, the Api is down: every later request
+fails at once with NotAttempted instead of retrying for seconds each. Requests carry what
 Prefect's client sends: the API key as a bearer token (or PREFECT_API_AUTH_STRING as
 basic auth), and its TLS settings (PREFECT_API_SSL_CERT_FILE,
 PREFECT_API_TLS_INSECURE_SKIP_VERIFY).
@@ -38,6 +40,10 @@ class ApiError(FlowfleetError):
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+
+class NotAttempted(FlowfleetError):
+    """The request was never sent: the server had stopped answering before its turn."""
 
 
 class AdaptiveLimit:
@@ -92,22 +98,46 @@ class Api:
         self.limit = limit
         self.stats = Stats()
         self.connected = False  # a connection error before any answer is not transient
+        self.down: FlowfleetError | None = None  # set once the server has stopped answering
+        # Cleared while the server does not answer: only the requests that saw it go
+        # (probing) try again; the others wait for it to answer again or to be down.
+        self._reachable = asyncio.Event()
+        self._reachable.set()
 
     async def call(self, method: str, path: str, json: Any = None) -> Any:
-        """One request; transient failures are retried, others raise a FlowfleetError."""
+        """One request; transient failures are retried, others raise a FlowfleetError
+        (NotAttempted if it was never sent because the server is down)."""
+        probing = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return await self._send(method, path, json)
+                return await self._send(method, path, json, attempt, probing=probing)
             except _Transient as transient:
-                if attempt == MAX_ATTEMPTS:
+                if transient.unreachable:
+                    probing = True
+                    self._reachable.clear()
+                if attempt == MAX_ATTEMPTS or self.down is not None:
+                    if transient.unreachable and self.down is None:
+                        self.down = transient.error
+                        self._reachable.set()  # the waiting requests now fail at once
                     raise transient.error from None
                 self.limit.pushed_back()
                 self.stats.retries += 1
                 await asyncio.sleep(transient.retry_after or _backoff(attempt))
+            except ApiError as error:
+                # A DELETE retried after a lost answer finds the item already gone.
+                if attempt > 1 and method == "DELETE" and error.status == 404:
+                    return None
+                raise
         raise AssertionError("unreachable")
 
-    async def _send(self, method: str, path: str, json: Any) -> Any:
-        async with self.limit.slot():
+    async def _send(
+        self, method: str, path: str, json: Any, attempt: int = 1, *, probing: bool = False
+    ) -> Any:
+        async with self._turn(probing):
+            if self.down is not None:
+                if attempt == 1:
+                    raise NotAttempted(str(self.down))
+                raise ConnectionError_(str(self.down))
             self.stats.requests += 1
             try:
                 response = await self.client.request(method, path.lstrip("/"), json=json)
@@ -117,9 +147,11 @@ class Api:
                     f"{self.target.url} ({type(exc).__name__}: {exc or 'no answer'})"
                 )
                 if isinstance(exc, httpx.ConnectError) and not self.connected:
-                    raise unreachable from None  # never reached at all: fail fast
-                raise _Transient(unreachable) from None
+                    self.down = unreachable  # never reached at all: fail fast
+                    raise unreachable from None
+                raise _Transient(unreachable, unreachable=True) from None
         self.connected = True
+        self._reachable.set()
         if response.is_error:
             error = self._error(method, path, response)
             if response.status_code in RETRY_STATUSES:
@@ -127,6 +159,17 @@ class Api:
             raise error
         self.limit.succeeded()
         return response.json() if response.content else None
+
+    @asynccontextmanager
+    async def _turn(self, probing: bool) -> AsyncIterator[None]:
+        """A slot under the limit; while the server does not answer, only for probing."""
+        while True:
+            if not probing:
+                await self._reachable.wait()
+            async with self.limit.slot():
+                if probing or self._reachable.is_set():
+                    yield
+                    return
 
     def _error(self, method: str, path: str, response: httpx.Response) -> FlowfleetError:
         where = f"environment '{self.target.environment}' ({self.target.url})"
@@ -136,6 +179,8 @@ class Api:
                 "check the API key variable named by api_key_env"
             )
         detail = _detail(response)
+        if self.target.api_key:  # a server may echo what it was sent; never print the key
+            detail = detail.replace(self.target.api_key, "***")
         return ApiError(
             f"{where}: {method} {path} failed with {response.status_code}: {detail}",
             response.status_code,
@@ -154,9 +199,12 @@ class Api:
 class _Transient(Exception):
     """A failure worth retrying; `error` is what to raise if retries run out."""
 
-    def __init__(self, error: FlowfleetError, retry_after: float | None = None) -> None:
+    def __init__(
+        self, error: FlowfleetError, retry_after: float | None = None, *, unreachable: bool = False
+    ) -> None:
         self.error = error
         self.retry_after = retry_after
+        self.unreachable = unreachable  # no answer at all (connection refused, reset, timeout)
 
 
 def _backoff(attempt: int) -> float:

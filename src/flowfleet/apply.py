@@ -2,7 +2,9 @@
 
 An unchanged deployment gets no request at all (every deployment write makes the server
 delete its future scheduled runs). A change that fails is reported and the others go on;
-a re-run converges because the plan is computed afresh from the server each time.
+a re-run converges because the plan is computed afresh from the server each time. Once
+the server stops answering (see Api.down), the changes not yet started are reported as
+not attempted, distinct from those that failed.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flowfleet import payloads
-from flowfleet.api import Api
+from flowfleet.api import Api, NotAttempted
 from flowfleet.errors import FlowfleetError
 from flowfleet.infra_apply import apply_infra_change
 from flowfleet.infra_items import KINDS
@@ -27,6 +30,7 @@ from flowfleet.resources import Deployment, LiveDeployment
 class Outcome:
     change: Change | InfraChange
     error: str | None = None
+    attempted: bool = True  # False: never sent, the server had stopped answering
 
     @property
     def ok(self) -> bool:
@@ -43,12 +47,23 @@ class ApplyResult:
 
     @property
     def failed(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.ok]
+        """Changes that were tried and did not succeed (their effect may be partial)."""
+        return [o for o in self.outcomes if not o.ok and o.attempted]
+
+    @property
+    def not_attempted(self) -> list[Outcome]:
+        """Changes never sent because the server had stopped answering."""
+        return [o for o in self.outcomes if not o.attempted]
+
+    @property
+    def complete(self) -> bool:
+        return all(o.ok for o in self.outcomes)
 
     def counts(self) -> dict[str, int]:
         done = [o.change.action.value for o in self.outcomes if o.ok]
         counts = {a.value: done.count(a.value) for a in Action}
         counts["failed"] = len(self.failed)
+        counts["not_attempted"] = len(self.not_attempted)
         return counts
 
 
@@ -82,6 +97,8 @@ async def apply_infra(
     for kind in KINDS:
 
         async def run(change: InfraChange) -> Outcome:
+            if api.down is not None:
+                return Outcome(change, str(api.down), attempted=False)
             try:
                 await apply_infra_change(api, change)
             except FlowfleetError as exc:
@@ -96,35 +113,69 @@ async def apply_infra(
 
 
 async def _ensure_flows(api: Api, plan: Plan) -> dict[str, str]:
-    """Flow ids for every create; each missing flow is created once."""
+    """Flow ids for every create; each missing flow is created once. A flow that cannot
+    be created has no id: its creates then fail (or are not attempted) one by one."""
     flow_ids = dict(plan.flow_ids)
     needed = {c.key[0] for c in plan.of(Action.CREATE)} - flow_ids.keys()
 
     async def create(name: str) -> None:
-        flow = await api.call("POST", "/flows/", {"name": name})
+        try:
+            flow = await api.call("POST", "/flows/", {"name": name})
+        except FlowfleetError:
+            return
         flow_ids[name] = flow["id"]
 
     await asyncio.gather(*(create(n) for n in sorted(needed)))
     return flow_ids
 
 
+class _Calls:
+    """The requests of one change: whether any was sent tells "failed" (perhaps partly
+    done) from "not attempted" once the server is down."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.sent = False
+
+    async def call(self, method: str, path: str, json: Any = None) -> Any:
+        try:
+            answer = await self.api.call(method, path, json)
+        except NotAttempted:
+            raise
+        except FlowfleetError:
+            self.sent = True
+            raise
+        self.sent = True
+        return answer
+
+
 async def _run_change(api: Api, change: Change, flow_ids: dict[str, str]) -> Outcome:
+    calls = _Calls(api)
     try:
-        if change.action is Action.CREATE:
-            assert change.desired is not None
-            await _create(api, change.desired, flow_ids[change.key[0]])
-        elif change.action is Action.UPDATE:
-            assert change.desired is not None and change.live is not None
-            await _update(api, change.desired, change.live, {f.field for f in change.fields})
-        elif change.action is Action.DELETE:
-            assert change.live is not None
-            await api.call("DELETE", f"/deployments/{change.live.id}")
+        await _handle(calls, change, flow_ids)
+    except NotAttempted as exc:
+        return Outcome(change, str(exc), attempted=calls.sent)
     except FlowfleetError as exc:
         return Outcome(change, str(exc))
     return Outcome(change)
 
 
-async def _create(api: Api, desired: Deployment, flow_id: str) -> None:
+async def _handle(api: _Calls, change: Change, flow_ids: dict[str, str]) -> None:
+    if change.action is Action.CREATE:
+        assert change.desired is not None
+        flow = change.key[0]
+        # a flow whose creation failed up front is tried again here, for its own error
+        flow_id = flow_ids.get(flow) or (await api.call("POST", "/flows/", {"name": flow}))["id"]
+        await _create(api, change.desired, flow_id)
+    elif change.action is Action.UPDATE:
+        assert change.desired is not None and change.live is not None
+        await _update(api, change.desired, change.live, {f.field for f in change.fields})
+    elif change.action is Action.DELETE:
+        assert change.live is not None
+        await api.call("DELETE", f"/deployments/{change.live.id}")
+
+
+async def _create(api: _Calls, desired: Deployment, flow_id: str) -> None:
     body = payloads.create_deployment(desired, flow_id)
     created = await api.call("POST", "/deployments/", body)
     if payloads.schedules_sent_later(desired):
@@ -132,7 +183,9 @@ async def _create(api: Api, desired: Deployment, flow_id: str) -> None:
         await api.call("POST", f"/deployments/{created['id']}/schedules", schedules)
 
 
-async def _update(api: Api, desired: Deployment, live: LiveDeployment, changed: set[str]) -> None:
+async def _update(
+    api: _Calls, desired: Deployment, live: LiveDeployment, changed: set[str]
+) -> None:
     body = payloads.update_deployment(desired, changed)
     if body:
         await api.call("PATCH", f"/deployments/{live.id}", body)
@@ -140,7 +193,7 @@ async def _update(api: Api, desired: Deployment, live: LiveDeployment, changed: 
         await _update_schedules(api, desired, live)
 
 
-async def _update_schedules(api: Api, desired: Deployment, live: LiveDeployment) -> None:
+async def _update_schedules(api: _Calls, desired: Deployment, live: LiveDeployment) -> None:
     """Schedules are changed one by one, by slug, so unchanged ones keep their ids."""
     base = f"/deployments/{live.id}/schedules"
     old = {s.slug: s for s in live.deployment.schedules}

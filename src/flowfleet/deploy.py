@@ -132,7 +132,7 @@ async def apply_environment(planned: EnvironmentPlan, progress: Progress | None)
         result = await apply_plan(api, planned.plan, progress)
         deletes = [c for c in infra.changes if c.action is Action.DELETE]
         outcomes += await apply_infra(api, deletes, progress)
-        if infra.has_changes:
+        if infra.has_changes and api.down is None:  # else the wider list written first stays
             failed = {o.change.key for o in outcomes if not o.ok}
             owned = infra.owned_after | (failed & infra.owned_before)
             await write_ledger(api, infra.ledger, owned, marker)

@@ -31,8 +31,8 @@ def progress_for(environment: str, total: int, *, quiet: bool) -> Iterator[Progr
     else:
 
         def line(outcome: Outcome) -> None:
-            if outcome.change.action not in WRITES:
-                return
+            if outcome.change.action not in WRITES or not outcome.attempted:
+                return  # the summary counts what was not attempted, in one line
             status = "ok" if outcome.ok else "FAILED"
             sys.stderr.write(
                 f"{environment}: {outcome.change.action.value} {outcome.change.name} {status}\n"

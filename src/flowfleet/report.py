@@ -103,21 +103,40 @@ def plan_json(plans: Sequence[EnvironmentPlan]) -> list[dict[str, Any]]:
 
 def result_line(result: ApplyResult) -> str:
     c = result.counts()
+    not_attempted = f", {c['not_attempted']} not attempted" if c["not_attempted"] else ""
     return (
         f"{result.environment}: {c['create']} created, {c['update']} updated, "
-        f"{c['delete']} deleted, {c['unchanged']} unchanged, {c['failed']} failed "
-        f"in {result.seconds:.1f} s ({result.requests} requests, {result.retries} retried)"
+        f"{c['delete']} deleted, {c['unchanged']} unchanged, {c['failed']} failed"
+        f"{not_attempted} in {result.seconds:.1f} s ({result.requests} requests, "
+        f"{result.retries} retried)"
     )
+
+
+def incomplete_text(result: ApplyResult) -> str | None:
+    """For an apply that did not finish: what was done, what not, and what to do."""
+    if result.complete:
+        return None
+    c = result.counts()
+    done = c["create"] + c["update"] + c["delete"]
+    text = (
+        f"{result.environment}: apply incomplete: {done} changes done, {c['failed']} failed, "
+        f"{c['not_attempted']} not attempted"
+    )
+    if result.not_attempted:
+        text += " (the server stopped answering)"
+    return text + "; fix the cause, then run apply again: it plans afresh and converges"
 
 
 def result_json(result: ApplyResult) -> dict[str, Any]:
     return {
         "environment": result.environment,
         "counts": result.counts(),
+        "complete": result.complete,
         "seconds": round(result.seconds, 3),
         "requests": result.requests,
         "retries": result.retries,
         "failures": [{"deployment": o.change.name, "error": o.error} for o in result.failed],
+        "not_attempted": [o.change.name for o in result.not_attempted],
     }
 
 

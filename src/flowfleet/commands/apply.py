@@ -48,7 +48,7 @@ def run_apply(
         print_json(
             {"plans": report.plan_json(plans), "results": [report.result_json(r) for r in results]}
         )
-    return 1 if any(r.failed for r in results) else 0
+    return 0 if all(r.complete for r in results) else 1
 
 
 def _check(plans: Sequence[EnvironmentPlan], max_deletes: int) -> None:
@@ -83,6 +83,11 @@ def _apply_one(planned: EnvironmentPlan, *, quiet: bool) -> ApplyResult:
         result = asyncio.run(apply_environment(planned, progress))
     for outcome in result.failed:
         err(f"failed: {planned.plan.environment}: {outcome.change.name}: {outcome.error}")
+    if result.not_attempted:
+        err(f"not attempted: {planned.plan.environment}: {result.not_attempted[0].error}")
     if not quiet:
         out(report.result_line(result))
+    incomplete = report.incomplete_text(result)
+    if incomplete:
+        err(incomplete)
     return result
