@@ -7,8 +7,6 @@ from typing import Annotated
 
 from cyclopts import Parameter
 
-from flowfleet.cli.options import Project
-
 
 def export(
     *,
@@ -29,7 +27,10 @@ def export(
     local: Annotated[
         bool, Parameter(negative=(), help="Export the embedded server of a local environment.")
     ] = False,
-    project: Project = None,
+    project: Annotated[
+        str | None,
+        Parameter(help="The exported project name (default: the output file's folder name)."),
+    ] = None,
     out: Annotated[
         Path | None, Parameter(name=["--out", "-o"], help="Write to FILE (default: stdout).")
     ] = None,
