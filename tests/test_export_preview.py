@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import pytest
 
+from flowfleet.cli.main import run
 from flowfleet.export import ServerState, export_config, schedule_entry
 from flowfleet.preview import PreviewNameError, check_name, preview_deployments
 from flowfleet.resources import Deployment, Schedule
@@ -102,3 +106,22 @@ def test_valid_preview_names(name: str) -> None:
 def test_invalid_preview_names(name: str) -> None:
     with pytest.raises(PreviewNameError, match="use 1 to 40 letters, digits, '-' and '_'"):
         check_name(name)
+
+
+def test_export_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = ["--out", str(tmp_path / "flowfleet.yaml")]
+    url = f"http://127.0.0.1:{_free_port()}/api"
+    assert run(["export", "--env", "dev", "--api-url", url, *out]) == 1
+    assert f"environment 'dev': cannot reach {url}" in capsys.readouterr().err
+    assert run(["export", "--env", "no good", "--api-url", url, *out]) == 1
+    assert "--env 'no good' is not a valid environment name" in capsys.readouterr().err
+    args = ["export", "--env", "dev", "--api-url", url, "--api-key-env", "UNSET_KEY_VAR", *out]
+    assert run(args) == 1
+    assert "the variable UNSET_KEY_VAR named by api_key_env is not set" in capsys.readouterr().err
+    assert not (tmp_path / "flowfleet.yaml").exists()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

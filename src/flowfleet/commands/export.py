@@ -45,6 +45,12 @@ def run_export(
     target = resolve_target(root, environment, _environment(connection))
     state = asyncio.run(_read(target, flows))
     config, warnings = export_config(name, environment, connection, state, _default_template)
+    if not state.deployments:
+        warnings.append(
+            f"no deployments on {target.url}"
+            + (f" of flow(s) {', '.join(flows)}" if flows else "")
+            + "; the file declares none"
+        )
     for warning in warnings:
         err(f"warning: {warning}")
     text = dump_export(config, environment, f"{target.url} ({environment})")
