@@ -727,9 +727,32 @@ def _stored_schedule(data: dict[str, Any], declared: Schedule) -> dict[str, Any]
     return view
 
 
+def _matched_slugs(
+    stored: list[dict[str, Any]], declared: dict[str, Schedule]
+) -> list[dict[str, Any]]:
+    """A stored schedule without a slug (made in the UI or by `prefect deploy`) that is
+    identical to a declared schedule not stored under its slug counts as that one."""
+    free = [slug for slug in declared if slug not in {s["slug"] for s in stored}]
+    result = []
+    for schedule in stored:
+        if schedule["slug"] is None:
+            same = (
+                slug
+                for slug in free
+                if _stored_schedule(schedule, declared[slug]) == _declared_schedule(declared[slug])
+            )
+            slug = next(same, None)
+            if slug is not None:
+                free.remove(slug)
+                schedule = {**schedule, "slug": slug}
+        result.append(schedule)
+    return result
+
+
 def assert_stored_as_declared(d: Deployment, data: dict[str, Any]) -> None:
     limit = data["global_concurrency_limit"]
     declared_schedules = {s.slug: s for s in d.schedules}
+    data = {**data, "schedules": _matched_slugs(data["schedules"], declared_schedules)}
     stored_slugs = [s["slug"] for s in data["schedules"]]
     assert sorted(stored_slugs, key=str) == sorted(declared_schedules), d.full_name
     stored = {

@@ -1,3 +1,39 @@
-"""flowfleet: deployments as code for Prefect."""
+"""flowfleet: deployments as code for Prefect.
+
+The Python API is `flowfleet.sdk` (docs/python-api.md). Its names are also available
+here, loaded on first use so that `flowfleet --help` imports neither prefect nor pydantic,
+except `render`, `validate`, `plan` and `apply`, which are the pipeline's modules: use
+`import flowfleet.sdk as ff` and `ff.plan(...)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __version__ = "0.1.0"
+
+_SDK = (
+    "ApplyResult",
+    "Config",
+    "ConfigError",
+    "Deployment",
+    "EnvironmentPlan",
+    "FlowfleetError",
+    "LoadedConfig",
+    "Location",
+    "PlanError",
+    "Problem",
+    "ValidationFailed",
+    "aapply",
+    "aplan",
+    "build",
+    "load",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SDK:
+        from flowfleet import sdk
+
+        return getattr(sdk, name)
+    raise AttributeError(f"module 'flowfleet' has no attribute '{name}'")

@@ -57,8 +57,19 @@ def managed_deployments(desired: Desired) -> list[Deployment]:
     ]
 
 
-async def plan_environment(desired: Desired, *, prune: bool, adopt: bool) -> EnvironmentPlan:
-    """Read one environment's server and plan it."""
+async def plan_environment(
+    desired: Desired, *, prune: bool, adopt: bool, preview: str | None = None
+) -> EnvironmentPlan:
+    """Read one environment's server and plan it (or, with `preview`, that preview of it:
+    see flowfleet.preview)."""
+    if preview is not None:
+        from flowfleet.preview import plan_preview
+
+        managed = managed_deployments(desired)
+        target, preview_plan = await plan_preview(
+            desired, managed, preview, prune=prune, adopt=adopt
+        )
+        return EnvironmentPlan(desired, target, preview_plan)
     environment = desired.loaded.config.environments[desired.environment]
     target = resolve_target(desired.loaded.root, desired.environment, environment)
     deployments = managed_deployments(desired)
@@ -109,10 +120,14 @@ def _plan_infra(
 
 
 async def plan_all(
-    desired: Sequence[Desired], *, prune: bool, adopt: bool
+    desired: Sequence[Desired], *, prune: bool, adopt: bool, preview: str | None = None
 ) -> list[EnvironmentPlan]:
     """Plan every environment (one after the other: local servers may need starting)."""
-    return [await plan_environment(d, prune=prune, adopt=adopt) for d in desired]
+    if preview is not None:
+        from flowfleet.preview import check_name
+
+        check_name(preview)
+    return [await plan_environment(d, prune=prune, adopt=adopt, preview=preview) for d in desired]
 
 
 async def apply_environment(planned: EnvironmentPlan, progress: Progress | None) -> ApplyResult:

@@ -22,7 +22,8 @@ def comparable(name: str, deployment: Deployment, reference: Deployment | None =
         return sorted(set(value))
     if name == "schedules":
         ref = {s.slug: s for s in (reference or deployment).schedules}
-        return sorted((schedule_dict(s, ref.get(s.slug)) for s in value), key=_slug)
+        schedules = _with_declared_slugs(value, reference) if reference is not None else value
+        return sorted((schedule_dict(s, ref.get(s.slug)) for s in schedules), key=_slug)
     if name == "work_queue_name":
         return queue_name(deployment)
     if name == "work_pool_name":
@@ -82,6 +83,32 @@ def strip_dtstart(rrule: str) -> str:
     """The rule without a DTSTART line (as the config wrote it)."""
     lines = [line for line in rrule.splitlines() if not line.upper().startswith("DTSTART")]
     return "\n".join(lines).removeprefix("RRULE:")
+
+
+NO_SLUG = "(no slug) "  # how a live schedule without a slug is keyed (`prefect deploy` sets none)
+
+
+def _with_declared_slugs(live: tuple[Schedule, ...], desired: Deployment) -> list[Schedule]:
+    """Live schedules without a slug take the slug of an identical declared schedule that
+    matches no live slug: a deployment made by `prefect deploy` and declared the same
+    compares equal (its schedules are only replaced when they really differ)."""
+    live_slugs = {s.slug for s in live}
+    free = [d for d in desired.schedules if d.slug not in live_slugs]
+    result = []
+    for schedule in live:
+        if schedule.slug.startswith(NO_SLUG):
+            match = next((d for d in free if _same_but_slug(schedule, d)), None)
+            if match is not None:
+                free.remove(match)
+                schedule = schedule.model_copy(update={"slug": match.slug})
+        result.append(schedule)
+    return result
+
+
+def _same_but_slug(live: Schedule, declared: Schedule) -> bool:
+    mine = schedule_dict(declared, declared)
+    theirs = schedule_dict(live.model_copy(update={"slug": declared.slug}), declared)
+    return mine == theirs
 
 
 def _slug(data: dict[str, Any]) -> str:

@@ -58,6 +58,16 @@ def load_and_validate(
     return desired
 
 
+def validate_loaded(loaded: LoadedConfig, environments: Sequence[str] = ()) -> list[Desired]:
+    """Render and validate a loaded config's environments (default: all); raise
+    ValidationFailed with every problem found."""
+    problems: list[Problem] = []
+    desired = _validate_file(loaded, environments, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    return desired
+
+
 def _load(file: Path, environments: Sequence[str], project: str | None) -> LoadedConfig:
     loaded = load_config(file, project=project)
     if loaded.format == "legacy" and environments:

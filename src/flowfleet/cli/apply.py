@@ -11,6 +11,7 @@ from flowfleet.cli.options import (
     Environments,
     Files,
     Json,
+    Preview,
     Project,
     Prune,
     files_or_default,
@@ -24,6 +25,7 @@ def apply(
     project: Project = None,
     prune: Prune = False,
     adopt: Adopt = False,
+    preview: Preview = None,
     max_deletes: Annotated[
         int, Parameter(help="Refuse a plan that deletes more deployments than this.")
     ] = 10,
@@ -42,4 +44,5 @@ def apply(
         max_deletes=max_deletes,
         yes=yes,
         as_json=json,
+        preview=preview,
     )

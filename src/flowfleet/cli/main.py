@@ -29,6 +29,8 @@ COMMANDS = {
     "diff": "Show how two environments' declared deployments differ (offline).",
     "run": "Trigger a deployment; with --wait, wait for its final state.",
     "schema": "Print the JSON Schema of flowfleet.yaml.",
+    "destroy": "Delete every deployment of a preview environment (apply --preview), only those.",
+    "export": "Print the deployments and work pools on an environment's server as flowfleet.yaml.",
     "init": "Scaffold flowfleet.yaml, a Dockerfile and CI workflows into a repository.",
 }
 for _name, _help in COMMANDS.items():

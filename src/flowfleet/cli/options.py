@@ -42,3 +42,10 @@ Adopt = Annotated[
     Parameter(negative=(), help="Take over existing deployments that lack flowfleet's marker."),
 ]
 ConfigFile = Annotated[Path, Parameter(name=["--file", "-f"], help="Config file.")]
+Preview = Annotated[
+    str | None,
+    Parameter(
+        help="A preview of the environment for a pull request (letters, digits, '-', '_'; "
+        "at most 40): its deployments are named <name>--NAME, schedules paused."
+    ),
+]

@@ -11,6 +11,7 @@ from flowfleet.cli.options import (
     Environments,
     Files,
     Json,
+    Preview,
     Project,
     Prune,
     files_or_default,
@@ -24,6 +25,7 @@ def plan(
     project: Project = None,
     prune: Prune = False,
     adopt: Adopt = False,
+    preview: Preview = None,
     detailed_exitcode: Annotated[
         bool, Parameter(negative=(), help="Exit 0 without changes, 2 with changes, 1 on error.")
     ] = False,
@@ -43,4 +45,5 @@ def plan(
         adopt=adopt,
         detailed_exitcode=detailed_exitcode,
         output_format="json" if json else format,
+        preview=preview,
     )

@@ -31,10 +31,11 @@ def run_apply(
     max_deletes: int,
     yes: bool,
     as_json: bool,
+    preview: str | None = None,
 ) -> int:
     """Validate and plan every environment, then apply each; 1 if any change failed."""
     desired = load_desired(files, environments, project)
-    plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt))
+    plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
     _check(plans, max_deletes)
     if not as_json:
         out("\n\n".join(report.plan_text(p) for p in plans))

@@ -24,10 +24,11 @@ def run_plan(
     adopt: bool,
     detailed_exitcode: bool,
     output_format: Format,
+    preview: str | None = None,
 ) -> int:
     """0: planned (no changes with --detailed-exitcode), 2: changes, 1: errors."""
     desired = load_desired(files, environments, project)
-    plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt))
+    plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
     if output_format == "json":
         print_json(report.plan_json(plans))
     elif output_format == "markdown":

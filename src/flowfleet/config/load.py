@@ -11,7 +11,13 @@ import pydantic
 
 from flowfleet.config import legacy
 from flowfleet.config.diagnostics import describe, problems_from
-from flowfleet.config.document import DocPath, Document, UnsetVariable, read_document
+from flowfleet.config.document import (
+    DocPath,
+    Document,
+    UnsetVariable,
+    parse_document,
+    read_document,
+)
 from flowfleet.config.models import Config
 from flowfleet.errors import ConfigError, Location, Problem, ValidationFailed
 
@@ -78,6 +84,23 @@ def load_config(
         message = legacy.IB_BLOCK_WARNING.format(block=old.ib_block)
         warnings = (Warning(document.locate(("ib-block",), key=True), message),)
     return LoadedConfig(file, root, fmt, config, document, warnings)
+
+
+def load_text(text: str, root: Path, *, display: str, project: str | None = None) -> LoadedConfig:
+    """A config in the flowfleet format given as text (e.g. built in Python); `root` is
+    the folder its entrypoints and template files are relative to, `display` names it in
+    error messages."""
+    document = parse_document(text.encode("utf-8"), display)
+    if not isinstance(document.data, dict):
+        raise ConfigError(
+            f"expected a mapping with 'environments:', found {describe(document.data)}",
+            document.locate(()),
+        )
+    config = _validate(Config, document)
+    root = root.resolve()
+    if project or config.project is None:
+        config = config.model_copy(update={"project": project or _slug(root.name)})
+    return LoadedConfig(document.file, root, "flowfleet", config, document)
 
 
 M = TypeVar("M", bound=pydantic.BaseModel)

@@ -35,15 +35,20 @@ def dump_config(config: dict[str, Any], source: str) -> str:
     """flowfleet.yaml text for `config`, converted from the file named `source`."""
     sections = [_HEADER.format(source=source)]
     for key, value in config.items():
-        text = yaml.dump(
-            {key: value},
-            Dumper=_Dumper,
-            sort_keys=False,
-            default_flow_style=False,
-            allow_unicode=True,
-            width=100,
-        )
+        text = yaml_block(key, value)
         if key == "environments":
             text = _ENVIRONMENT.format(environment=next(iter(value))) + text
         sections.append(text)
     return "\n".join(sections)
+
+
+def yaml_block(key: str, value: Any) -> str:
+    """`key: value` as block-style YAML, keys in the order they were built."""
+    return yaml.dump(
+        {key: value},
+        Dumper=_Dumper,
+        sort_keys=False,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=100,
+    )

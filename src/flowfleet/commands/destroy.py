@@ -1,0 +1,88 @@
+"""destroy --env E --preview NAME: delete exactly the deployments of one preview.
+
+Only deployments carrying the preview's own marker are touched; the environment's
+deployments, other previews and anything unmarked are never read as candidates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from flowfleet import report
+from flowfleet.api import connect
+from flowfleet.commands.common import load_desired
+from flowfleet.connection import Target, resolve_target
+from flowfleet.deploy import EnvironmentPlan, apply_environment
+from flowfleet.errors import FlowfleetError
+from flowfleet.live import read_live
+from flowfleet.output import err, out, print_json
+from flowfleet.plan import Action, Plan, build_plan
+from flowfleet.preview import check_name, preview_environment, preview_marker
+from flowfleet.resources import LiveState
+from flowfleet.validate import Desired
+
+
+class DestroyRefused(FlowfleetError):
+    """destroy will not run as asked."""
+
+
+def run_destroy(
+    files: Sequence[Path],
+    environment: str,
+    project: str | None,
+    *,
+    preview: str,
+    yes: bool,
+    as_json: bool,
+) -> int:
+    """Plan the deletion of every deployment of the preview, show it, then delete; 1 if a
+    deletion failed."""
+    check_name(preview)
+    [desired] = load_desired(files, [environment], project)
+    planned = asyncio.run(plan_destroy(desired, preview))
+    if not as_json:
+        out(report.plan_text(planned))
+    if not planned.has_changes:
+        if as_json:
+            print_json({"plans": report.plan_json([planned]), "results": []})
+        return 0
+    _confirm(yes, len(planned.plan.of(Action.DELETE)))
+    result = asyncio.run(apply_environment(planned, None))
+    for outcome in result.failed:
+        err(f"failed: {planned.plan.environment}: {outcome.change.name}: {outcome.error}")
+    if as_json:
+        print_json({"plans": report.plan_json([planned]), "results": [report.result_json(result)]})
+    else:
+        out(report.result_line(result))
+    return 1 if result.failed else 0
+
+
+async def plan_destroy(desired: Desired, preview: str) -> EnvironmentPlan:
+    """A plan that deletes every deployment carrying the preview's marker."""
+    environment = desired.environment
+    config_env = desired.loaded.config.environments[environment]
+    target = resolve_target(desired.loaded.root, environment, config_env)
+    marker = preview_marker(desired.project, environment, preview)
+    live = await _owned(target, marker)
+    plan: Plan = build_plan(
+        desired.project, preview_environment(environment, preview), [], live, prune=True
+    )
+    return EnvironmentPlan(desired, target, plan)
+
+
+async def _owned(target: Target, marker: str) -> LiveState:
+    async with connect(target) as api:
+        return await read_live(api, flow_names=[], marker=marker, pools=[])
+
+
+def _confirm(yes: bool, count: int) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise DestroyRefused("not on a terminal: pass --yes to destroy without asking")
+    answer = input(f"Delete these {count} deployments? Only 'yes' is accepted: ")
+    if answer.strip() != "yes":
+        raise DestroyRefused("destroy cancelled; nothing was changed")

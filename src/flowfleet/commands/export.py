@@ -1,0 +1,123 @@
+"""export --env E: the deployments and work pools on a server as flowfleet.yaml.
+
+The connection comes from the options (`--api-url`, `--api-key-env`, `--local`) or, like
+Prefect's own CLI, from the Prefect settings in force; the exported environment says the
+same, so that `plan --adopt` of the file talks to the same server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from flowfleet.api import connect
+from flowfleet.connection import resolve_target
+from flowfleet.errors import FlowfleetError
+from flowfleet.export import ServerState, dump_export, export_config, read_server
+from flowfleet.output import err, out
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def run_export(
+    environment: str,
+    *,
+    flows: Sequence[str],
+    project: str | None,
+    api_url: str | None,
+    api_key_env: str | None,
+    local: bool,
+    output: Path | None,
+    force: bool,
+) -> int:
+    """Exit 0 when exported (warnings or not); every problem is a FlowfleetError."""
+    _check_name("--env", environment, "environment")
+    if output is not None and output.exists() and not force:
+        raise FlowfleetError(f"{output} exists; pass --force to overwrite it")
+    root = (output.parent if output is not None else Path.cwd()).resolve()
+    name = project or _slug(root.name)
+    _check_name("--project", name, "project")
+    connection = _connection(api_url, api_key_env, local)
+    target = resolve_target(root, environment, _environment(connection))
+    state = asyncio.run(_read(target, flows))
+    config, warnings = export_config(name, environment, connection, state, _default_template)
+    if not state.deployments:
+        warnings.append(
+            f"no deployments on {target.url}"
+            + (f" of flow(s) {', '.join(flows)}" if flows else "")
+            + "; the file declares none"
+        )
+    for warning in warnings:
+        err(f"warning: {warning}")
+    text = dump_export(config, environment, f"{target.url} ({environment})")
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    _write(output, text, force=force)
+    count, pools = len(config["deployments"]), len(config.get("work_pools", {}))
+    out(f"wrote {output}: {count} deployment(s), {pools} work pool(s) from {target.url}")
+    return 0
+
+
+async def _read(target: Any, flows: Sequence[str]) -> ServerState:
+    async with connect(target) as api:
+        return await read_server(api, flows)
+
+
+def _connection(api_url: str | None, api_key_env: str | None, local: bool) -> dict[str, Any]:
+    if local and api_url:
+        raise FlowfleetError("--local and --api-url exclude each other; give one")
+    connection: dict[str, Any] = {"local": True} if local else {}
+    if api_url:
+        connection["api_url"] = api_url
+    if api_key_env:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", api_key_env):
+            raise FlowfleetError(
+                f"--api-key-env '{api_key_env}' is not a variable name; give the NAME of the "
+                "variable that holds the key (e.g. PROD_PREFECT_API_KEY), never the key"
+            )
+        connection["api_key_env"] = api_key_env
+    return connection
+
+
+def _environment(connection: dict[str, Any]) -> Any:
+    from flowfleet.config.models import Environment
+
+    return Environment.model_validate(connection)
+
+
+def _default_template(pool_type: str) -> dict[str, Any] | None:
+    from flowfleet.templates import TemplateError, default_template
+
+    try:
+        return default_template(pool_type)
+    except (TemplateError, FlowfleetError):
+        return None
+
+
+def _check_name(option: str, value: str, what: str) -> None:
+    if not _NAME.fullmatch(value) or len(value) > 100:
+        raise FlowfleetError(
+            f"{option} '{value}' is not a valid {what} name; use letters, digits, "
+            "'_', '.' and '-', starting with a letter or digit"
+        )
+
+
+def _slug(name: str) -> str:
+    """A folder name as a project name: other characters become '-'."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-._")
+    return slug or "project"
+
+
+def _write(path: Path, text: str, *, force: bool) -> None:
+    try:
+        with path.open("w" if force else "x", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+    except FileExistsError:
+        raise FlowfleetError(f"{path} exists; pass --force to overwrite it") from None
+    except OSError as exc:
+        raise FlowfleetError(f"cannot write {path}: {exc.strerror or exc}") from None

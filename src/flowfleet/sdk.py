@@ -1,0 +1,219 @@
+"""The Python API: the same pipeline as the command line, for configs built in code.
+
+    import flowfleet.sdk as ff
+
+    config = ff.build({"environments": {"dev": {"local": True}}, "deployments": [...]},
+                      root="path/to/project")
+    problems = ff.validate(config)              # [] when valid
+    [planned] = ff.plan(config, "dev")          # EnvironmentPlan: .plan.changes, .has_changes
+    [result] = ff.apply(config, "dev")          # ApplyResult: .counts(), .failed
+
+Every function raises a FlowfleetError subclass for the user's mistakes (ConfigError,
+ValidationFailed with every problem, PlanError) and nothing else for them; `aplan` and
+`aapply` are the same for code that already runs an event loop. See docs/python-api.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Coroutine, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flowfleet.apply import ApplyResult
+from flowfleet.config.load import LoadedConfig, load_config, load_text
+from flowfleet.config.models import Config
+from flowfleet.deploy import EnvironmentPlan, apply_environment, plan_all
+from flowfleet.errors import (
+    ConfigError,
+    FlowfleetError,
+    Location,
+    Problem,
+    ValidationFailed,
+    merge_problems,
+)
+from flowfleet.plan import Action
+from flowfleet.resources import Deployment
+from flowfleet.validate import validate_loaded
+
+__all__ = [
+    "ApplyResult",
+    "Config",
+    "ConfigError",
+    "Deployment",
+    "EnvironmentPlan",
+    "FlowfleetError",
+    "LoadedConfig",
+    "Location",
+    "PlanError",
+    "Problem",
+    "ValidationFailed",
+    "aapply",
+    "aplan",
+    "apply",
+    "build",
+    "load",
+    "plan",
+    "render",
+    "validate",
+]
+
+Environments = str | Sequence[str]
+
+
+class PlanError(FlowfleetError):
+    """A plan that cannot be applied (e.g. a work pool missing on the server, too many
+    deletions); `errors` lists why."""
+
+    def __init__(self, errors: Sequence[str]) -> None:
+        self.errors = list(errors)
+        super().__init__("the plan cannot be applied:\n  " + "\n  ".join(self.errors))
+
+
+def load(path: str | os.PathLike[str], *, project: str | None = None) -> LoadedConfig:
+    """Read a config file (either format); raises ConfigError or ValidationFailed."""
+    return load_config(Path(path), project=project)
+
+
+def build(
+    config: Config | Mapping[str, Any],
+    *,
+    root: str | os.PathLike[str] = ".",
+    project: str | None = None,
+) -> LoadedConfig:
+    """A config built in code, as a `Config` or the same data as `flowfleet.yaml`.
+
+    Entrypoints and template files are relative to `root`. `${VAR}` in strings is read
+    from the process environment, as in the file (`$${` is a literal `${`). Errors name
+    `<python>:line:column` of the data written out as YAML."""
+    if isinstance(config, Config):
+        data: Any = config.model_dump(mode="json", exclude_none=True)
+    else:
+        data = dict(config)
+    text = json.dumps(data, indent=1, default=str)  # JSON is YAML, with lines to point at
+    return load_text(text, Path(root), display="<python>", project=project)
+
+
+def validate(
+    config: LoadedConfig, environments: Environments = (), *, raise_on_error: bool = False
+) -> list[Problem]:
+    """Every problem of the selected environments (default: all), offline; with
+    `raise_on_error`, raise ValidationFailed instead of returning a non-empty list."""
+    try:
+        validate_loaded(config, _names(environments))
+    except ValidationFailed as exc:
+        if raise_on_error:
+            raise
+        return exc.problems
+    except ConfigError as exc:
+        if raise_on_error:
+            raise
+        return merge_problems([Problem(exc.location, exc.message)])
+    return []
+
+
+def render(config: LoadedConfig, environment: str) -> list[Deployment]:
+    """The fully resolved deployments of one environment (validated first: raises
+    ValidationFailed), without the ownership marker that plan and apply add."""
+    [desired] = validate_loaded(config, [environment])
+    return [r.deployment for r in desired.deployments]
+
+
+async def aplan(
+    config: LoadedConfig,
+    environments: Environments = (),
+    *,
+    prune: bool = False,
+    adopt: bool = False,
+    preview: str | None = None,
+) -> list[EnvironmentPlan]:
+    """Validate, then read each selected environment's server and plan it (no writes)."""
+    desired = validate_loaded(config, _names(environments))
+    return await plan_all(desired, prune=prune, adopt=adopt, preview=preview)
+
+
+def plan(
+    config: LoadedConfig,
+    environments: Environments = (),
+    *,
+    prune: bool = False,
+    adopt: bool = False,
+    preview: str | None = None,
+) -> list[EnvironmentPlan]:
+    """`aplan` for code without an event loop."""
+    return _run(aplan(config, environments, prune=prune, adopt=adopt, preview=preview))
+
+
+async def aapply(
+    config: LoadedConfig,
+    environments: Environments = (),
+    *,
+    prune: bool = False,
+    adopt: bool = False,
+    preview: str | None = None,
+    max_deletes: int | None = None,
+) -> list[ApplyResult]:
+    """Plan every selected environment, refuse (PlanError) if any plan has errors or
+    deletes more than `max_deletes`, then apply each. A failed change does not raise:
+    it is in the result's `failed`."""
+    plans = await aplan(config, environments, prune=prune, adopt=adopt, preview=preview)
+    _check(plans, max_deletes)
+    return [
+        await apply_environment(p, None) if p.has_changes else ApplyResult(p.plan.environment)
+        for p in plans
+    ]
+
+
+def apply(
+    config: LoadedConfig,
+    environments: Environments = (),
+    *,
+    prune: bool = False,
+    adopt: bool = False,
+    preview: str | None = None,
+    max_deletes: int | None = None,
+) -> list[ApplyResult]:
+    """`aapply` for code without an event loop."""
+    return _run(
+        aapply(
+            config,
+            environments,
+            prune=prune,
+            adopt=adopt,
+            preview=preview,
+            max_deletes=max_deletes,
+        )
+    )
+
+
+def _check(plans: Sequence[EnvironmentPlan], max_deletes: int | None) -> None:
+    errors = [f"{p.plan.environment}: {e}" for p in plans for e in p.errors]
+    for p in plans:
+        deletes = len(p.plan.of(Action.DELETE)) + len(
+            [c for c in p.infra.changes if c.action is Action.DELETE]
+        )
+        if max_deletes is not None and deletes > max_deletes:
+            errors.append(
+                f"{p.plan.environment}: the plan deletes {deletes}, more than max_deletes "
+                f"{max_deletes}"
+            )
+    if errors:
+        raise PlanError(errors)
+
+
+def _names(environments: Environments) -> list[str]:
+    return [environments] if isinstance(environments, str) else list(environments)
+
+
+T = TypeVar("T")
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    coroutine.close()
+    raise FlowfleetError("called inside a running event loop: use aplan/aapply (await them)")

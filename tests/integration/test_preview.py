@@ -1,0 +1,92 @@
+"""Preview environments: a paused, separately owned copy of dev that dev's apply and prune
+never touch, and that destroy removes completely."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flowfleet.cli.main import run
+from tests.integration.conftest import Project, deployments_of
+
+pytestmark = pytest.mark.xdist_group("servers")
+
+TWO = """
+deployments:
+  - name: daily
+    entrypoint: flows/main.py:main
+    schedules: [{cron: "0 6 * * *"}, {interval: 600}]
+    work_pool: {name: shared-pool}
+  - name: other
+    entrypoint: flows/main.py:main
+    tags: [team]
+"""
+
+
+def _names(project: Project) -> set[str]:
+    return {d["name"] for d in deployments_of(project.servers.url("dev"), project.flow)}
+
+
+def test_preview_lifecycle(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    url = project.servers.url("dev")
+    args = ["-f", str(project.config), "--env", "dev"]
+    project.write(TWO)
+    assert run(["apply", *args, "--yes"]) == 0
+
+    assert run(["plan", *args, "--preview", "pr-1", "--format", "markdown"]) == 0
+    markdown = capsys.readouterr().out
+    assert f"| + | `{project.flow}/daily--pr-1` | create |" in markdown
+    assert run(["apply", *args, "--preview", "pr-1", "--yes"]) == 0
+    assert _names(project) == {"daily", "other", "daily--pr-1", "other--pr-1"}
+    previews = {d["name"]: d for d in deployments_of(url, project.flow) if "--pr-1" in d["name"]}
+    marker = f"flowfleet:{project.root.name}/dev/preview/pr-1"
+    assert sorted(previews["other--pr-1"]["tags"]) == [marker, "team"]
+    assert [s["active"] for s in previews["daily--pr-1"]["schedules"]] == [False, False]
+    assert previews["daily--pr-1"]["work_pool_name"] == "shared-pool"
+    dev = {d["name"]: d for d in deployments_of(url, project.flow) if "--" not in d["name"]}
+    assert [s["active"] for s in dev["daily"]["schedules"]] == [True, True]
+    capsys.readouterr()
+
+    # dev no longer declares "other": dev's prune deletes dev's only, says nothing of pr-1
+    project.write(TWO.split("  - name: other")[0])
+    assert run(["plan", *args, "--prune", "--json"]) == 0
+    [plan] = json.loads(capsys.readouterr().out)
+    assert [(c["deployment"], c["action"]) for c in plan["changes"]] == [
+        ("daily", "unchanged"),
+        ("other", "delete"),
+    ]
+    assert plan["orphans"] == []
+    assert run(["apply", *args, "--prune", "--yes"]) == 0
+    assert _names(project) == {"daily", "daily--pr-1", "other--pr-1"}
+    # the preview applied again is unchanged; its own prune deletes its own "other"
+    assert run(["plan", *args, "--preview", "pr-1", "--detailed-exitcode"]) == 0
+    assert "other--pr-1" in capsys.readouterr().out  # listed as no longer declared
+    project.write(TWO)
+    assert run(["apply", *args, "--preview", "pr-2", "--yes"]) == 0
+    capsys.readouterr()
+
+    assert run(["destroy", *args, "--preview", "pr-1", "--json"]) == 1  # not a terminal
+    assert "pass --yes" in capsys.readouterr().err
+    assert run(["destroy", *args, "--preview", "pr-1", "--yes", "--json"]) == 0
+    output = json.loads(capsys.readouterr().out)
+    assert sorted(c["deployment"] for c in output["plans"][0]["changes"]) == [
+        "daily--pr-1",
+        "other--pr-1",
+    ]
+    assert output["results"][0]["counts"]["delete"] == 2
+    assert _names(project) == {"daily", "daily--pr-2", "other--pr-2"}
+    assert run(["destroy", *args, "--preview", "pr-1", "--yes"]) == 0  # nothing left
+    assert "No changes" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["", "has space", "x" * 41, "a/b", "ü"])
+def test_invalid_preview_name(
+    project: Project, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    project.write(TWO)
+    for command in (["apply", "--yes"], ["plan"], ["destroy", "--yes"]):
+        args = [*command, "-f", str(project.config), "--env", "dev", "--preview", name]
+        assert run(args) == 1
+        assert f"--preview '{name}' is not a valid preview name" in capsys.readouterr().err
+    assert _names(project) == set()

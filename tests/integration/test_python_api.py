@@ -1,0 +1,113 @@
+"""The Python API example (deployments generated from a CSV table) against a real server,
+and the API's plan/apply/preview through flowfleet.sdk."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import flowfleet.sdk as ff
+from tests.integration.conftest import Project, deployments_of
+
+pytestmark = pytest.mark.xdist_group("servers")
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "python-api"
+
+
+def _run_example(root: Path, url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(root / "deploy.py"), "--api-url", url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_example_applies_one_deployment_per_row(tmp_path: Path, project: Project) -> None:
+    root = tmp_path / "python-api"
+    shutil.copytree(EXAMPLE, root)
+    url = project.servers.url("prod")
+    done = _run_example(root, url)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    with (root / "deployments.csv").open() as rows:
+        table = list(csv.DictReader(rows))
+    live = {d["name"]: d for d in deployments_of(url, "regional-report")}
+    assert set(live) == {f"report-{row['region']}" for row in table}
+    for row in table:
+        deployment = live[f"report-{row['region']}"]
+        assert deployment["parameters"] == {
+            "region": row["region"],
+            "hour": int(row["hour"]),
+            "full": row["full"] == "true",
+        }
+        [schedule] = deployment["schedules"]
+        assert schedule["schedule"]["timezone"] == row["timezone"]
+        assert deployment["work_pool_name"] == "reports-dev"
+        assert "flowfleet:python-api-example/dev" in deployment["tags"]
+
+    (root / "deployments.csv").write_text("\n".join(open_lines(root)[:-1]) + "\n")
+    done = _run_example(root, url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"delete     regional-report/report-{table[-1]['region']}" in done.stdout
+    assert len(deployments_of(url, "regional-report")) == len(table) - 1
+    again = _run_example(root, url)
+    assert "no changes" in again.stdout
+
+
+def open_lines(root: Path) -> list[str]:
+    return (root / "deployments.csv").read_text().splitlines()
+
+
+def test_sdk_plan_apply_and_preview(project: Project) -> None:
+    loaded = ff.build(
+        {
+            "environments": {"dev": {"api_url": project.servers.url("dev")}},
+            "deployments": [
+                {
+                    "name": f"n{i}",
+                    "entrypoint": "flows/main.py:main",
+                    "parameters": {"number": i},
+                    "schedules": [{"interval": 60 * (i + 1)}],
+                }
+                for i in range(3)
+            ],
+        },
+        root=project.root,
+        project="sdk-test",
+    )
+    [planned] = ff.plan(loaded, "dev")
+    assert [c.action.value for c in planned.plan.changes] == ["create"] * 3
+    [result] = ff.apply(loaded, "dev")
+    assert result.counts()["create"] == 3 and not result.failed
+    [again] = ff.plan(loaded, "dev")
+    assert not again.has_changes
+
+    [preview] = ff.apply(loaded, "dev", preview="pr-7")
+    assert preview.counts()["create"] == 3
+    names = {d["name"] for d in deployments_of(project.servers.url("dev"), project.flow)}
+    assert names == {"n0", "n1", "n2", "n0--pr-7", "n1--pr-7", "n2--pr-7"}
+
+
+def test_sdk_async_plan(project: Project) -> None:
+    loaded = ff.build(
+        {
+            "environments": {"dev": {"api_url": project.servers.url("dev")}},
+            "deployments": [{"name": "x", "entrypoint": "flows/main.py:main"}],
+        },
+        root=project.root,
+    )
+
+    async def in_a_loop() -> None:
+        [planned] = await ff.aplan(loaded, "dev")
+        assert [c.name for c in planned.plan.changes] == [f"{project.flow}/x"]
+        with pytest.raises(ff.FlowfleetError, match="use aplan/aapply"):
+            ff.plan(loaded, "dev")
+
+    asyncio.run(in_a_loop())
