@@ -30,6 +30,7 @@ COMMANDS = {
     "run": "Trigger a deployment; with --wait, wait for its final state.",
     "schema": "Print the JSON Schema of flowfleet.yaml.",
     "init": "Scaffold flowfleet.yaml, a Dockerfile and CI workflows into a repository.",
+    "completion": "Print the shell completion script (bash, zsh or fish).",
 }
 for _name, _help in COMMANDS.items():
     app.command(f"flowfleet.cli.{_name}:{_name}", name=_name, help=_help)
