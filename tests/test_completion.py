@@ -60,7 +60,9 @@ def test_zsh_and_fish_scripts_name_the_commands(capsys: pytest.CaptureFixture[st
 def test_an_unknown_shell_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["completion", "csh"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith('error: Invalid value "csh" for SHELL. Choose from: "bash", "zsh", "fish".')
+    assert err.startswith(
+        'error: Invalid value "csh" for SHELL. Choose from: "bash", "zsh", "fish".'
+    )
 
 
 def test_completion_does_not_import_prefect_or_pydantic() -> None:
