@@ -4,26 +4,32 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint typecheck test demo schema bench clean
+.PHONY: install lint typecheck test docs demo schema bench clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,lint]'
+	$(BIN)/pip install --quiet -e '.[test,lint,docs]'
 	touch $(STAMP)
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench docs/*.py
+	$(BIN)/ruff format --check src tests bench docs/*.py
 	$(BIN)/mypy
 
-test: lint
+test: lint docs
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
+# The documentation site (mkdocs.yml, docs/) into site/; --strict: any warning fails.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# The JSON Schema and the config reference page, both generated from the models.
 schema: install
 	$(BIN)/flowfleet schema > schema/flowfleet.schema.json
+	$(BIN)/python docs/gen_reference.py > docs/reference.md
 
 demo: install
 	examples/quickstart/demo.sh
@@ -36,4 +42,4 @@ bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site

@@ -25,8 +25,10 @@ from flowfleet.scaffold import workflow_files
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "quickstart"
 WORKFLOWS = [".github/workflows/flowfleet-plan.yml", ".github/workflows/flowfleet-deploy.yml"]
+EXAMPLE_WORKFLOWS = sorted((EXAMPLE / ".github" / "workflows").glob("*.yml"))
+# flowfleet's own GitHub Action (action.yml at the root of this repository), as users name it
+ACTION = "flowfleet/flowfleet@v0"
 SET_WORKING_DIRECTORY = "prefect.deployments.steps.set_working_directory"
-PLAN = 'flowfleet plan -f flowfleet.yaml --env "$FLOWFLEET_ENV" --format markdown >> "$GITHUB_STEP_SUMMARY"'  # noqa: E501
 SECRETS = {
     "DEV_PREFECT_API_URL": "${{ secrets.DEV_PREFECT_API_URL }}",
     "DEV_PREFECT_API_KEY": "${{ secrets.DEV_PREFECT_API_KEY }}",
@@ -68,8 +70,45 @@ def scaffolded(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_example_workflows_pass_actionlint() -> None:
-    result = lint("actionlint", *(EXAMPLE / w for w in WORKFLOWS))
+    assert [w.name for w in EXAMPLE_WORKFLOWS] == [
+        "flowfleet-deploy.yml",
+        "flowfleet-plan.yml",
+        "flowfleet-preview.yml",
+    ]
+    result = lint("actionlint", *EXAMPLE_WORKFLOWS)
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def local_action_repository(root: Path, workflows: list[Path]) -> Path:
+    """A repository holding this action.yml whose workflows use it as `./`: actionlint
+    checks the inputs given to a local action against its action.yml."""
+    (root / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(ROOT / "action.yml", root / "action.yml")
+    for source in workflows:
+        text = source.read_text()
+        assert ACTION in text
+        (root / ".github" / "workflows" / source.name).write_text(text.replace(ACTION, "./"))
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    return root
+
+
+def test_example_workflows_give_the_action_only_its_inputs(tmp_path: Path) -> None:
+    repository = local_action_repository(tmp_path / "repo", EXAMPLE_WORKFLOWS)
+    result = subprocess.run(
+        [tool("actionlint"), "-no-color"], cwd=repository, capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_actionlint_does_catch_an_unknown_action_input(tmp_path: Path) -> None:
+    repository = local_action_repository(tmp_path / "repo", EXAMPLE_WORKFLOWS)
+    preview = repository / ".github" / "workflows" / "flowfleet-preview.yml"
+    preview.write_text(preview.read_text().replace("command: destroy", "comand: destroy"))
+    result = subprocess.run(
+        [tool("actionlint"), "-no-color"], cwd=repository, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert 'input "comand" is not defined in action "flowfleet"' in result.stdout
 
 
 def test_generated_workflows_pass_actionlint(scaffolded: Path) -> None:
@@ -190,18 +229,27 @@ def runs(job: dict[str, Any]) -> list[str]:
     return [step.get("run", step.get("uses", "")).strip() for step in job["steps"]]
 
 
+def action_steps(job: dict[str, Any]) -> list[dict[str, str]]:
+    """The `with:` of each step that uses flowfleet's action."""
+    return [step["with"] for step in job["steps"] if step.get("uses") == ACTION]
+
+
 def test_pull_requests_validate_then_plan_both_environments_into_the_summary() -> None:
     plan = workflow("flowfleet-plan.yml")
     assert plan["on"] == {"pull_request": {"branches": ["dev", "main"]}}
     assert plan["permissions"] == {"contents": "read"}
     assert plan["env"]["FLOWFLEET"] == requirement()
     validate, plan_job = plan["jobs"]["validate"], plan["jobs"]["plan"]
-    assert runs(validate)[-1] == "flowfleet validate -f flowfleet.yaml"
+    assert runs(validate) == ["actions/checkout@v6", ACTION]
+    assert action_steps(validate) == [{"command": "validate", "flowfleet": "${{ env.FLOWFLEET }}"}]
     assert "secrets" not in json.dumps(validate)  # runs for pull requests from forks too
     assert plan_job["needs"] == "validate"
     assert plan_job["strategy"]["matrix"] == {"environment": ["dev", "prod"]}
-    assert plan_job["env"] == {"FLOWFLEET_ENV": "${{ matrix.environment }}", **SECRETS}
-    assert runs(plan_job)[-1] == PLAN
+    assert plan_job["env"] == SECRETS
+    assert runs(plan_job) == ["actions/checkout@v6", ACTION]
+    assert action_steps(plan_job) == [
+        {"command": "plan", "env": "${{ matrix.environment }}", "flowfleet": "${{ env.FLOWFLEET }}"}
+    ]
 
 
 def test_pushes_build_push_then_apply_one_environment_at_a_time() -> None:
@@ -221,15 +269,47 @@ def test_pushes_build_push_then_apply_one_environment_at_a_time() -> None:
     assert job["env"] == SECRETS
     assert runs(job) == [
         "actions/checkout@v6",
-        "actions/setup-python@v6",
-        'python -m pip install "$FLOWFLEET"',
-        'flowfleet validate -f flowfleet.yaml --env "$FLOWFLEET_ENV"',
+        ACTION,
         "aws-actions/configure-aws-credentials@v6",
         "aws-actions/amazon-ecr-login@v2",
         "docker/setup-buildx-action@v4",
         "docker/build-push-action@v7",
-        PLAN,
-        'flowfleet apply -f flowfleet.yaml --env "$FLOWFLEET_ENV" --yes',
+        ACTION,
     ]
-    build = job["steps"][7]["with"]
+    env = "${{ env.FLOWFLEET_ENV }}"
+    assert action_steps(job) == [
+        {"command": "validate", "env": env, "flowfleet": "${{ env.FLOWFLEET }}"},
+        {"command": "apply", "env": env, "install": "false"},  # apply plans into the summary
+    ]
+    build = job["steps"][5]["with"]
     assert build == {"context": ".", "push": True, "tags": "${{ env.IMAGE }}"}
+
+
+def test_pull_requests_get_a_preview_on_dev_destroyed_when_closed() -> None:
+    preview = workflow("flowfleet-preview.yml")
+    assert preview["on"] == {
+        "pull_request": {
+            "types": ["opened", "reopened", "synchronize", "closed"],
+            "branches": ["dev", "main"],
+        }
+    }
+    assert preview["env"]["FLOWFLEET"] == requirement()
+    assert preview["env"]["PREVIEW"] == "pr-${{ github.event.number }}"
+    assert preview["concurrency"]["cancel-in-progress"] is False
+    dev_secrets = {k: v for k, v in SECRETS.items() if k.startswith("DEV_")}
+    same_repository = "github.event.pull_request.head.repo.full_name == github.repository"
+    up, down = preview["jobs"]["preview"], preview["jobs"]["destroy"]
+    assert up["if"] == f"github.event.action != 'closed' && {same_repository}"
+    assert down["if"] == f"github.event.action == 'closed' && {same_repository}"
+    assert up["env"] == down["env"] == dev_secrets
+    the_preview = {"env": "dev", "preview": "${{ env.PREVIEW }}"}
+    installed = {"flowfleet": "${{ env.FLOWFLEET }}"}
+    assert action_steps(up) == [
+        {"command": "plan", **the_preview, **installed},
+        {"command": "apply", **the_preview, "install": "false"},
+    ]
+    comment = runs(up)[-2]
+    assert comment == 'gh pr comment "$NUMBER" --body-file "$PLAN" --edit-last --create-if-none'
+    assert up["steps"][-2]["env"]["PLAN"] == "${{ steps.plan.outputs.plan }}"
+    assert up["steps"][-4]["with"]["tags"] == "${{ env.IMAGE }}"  # the preview's own image
+    assert action_steps(down) == [{"command": "destroy", **the_preview, **installed}]

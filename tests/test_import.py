@@ -93,6 +93,7 @@ DOCS_ALIASES_FLOWS = {
 }
 DOCS_ALIASES_EXPECTED = dedent(
     """
+    # yaml-language-server: $schema=flowfleet.schema.json
     # Converted from prefect.yaml by `flowfleet import`; check it with `flowfleet validate`.
 
     defaults:
@@ -350,6 +351,7 @@ EVERY_FIELD_FLOWS = {
 
 DOCS_TEMPLATING_NAMED_EXPECTED = dedent(
     """
+    # yaml-language-server: $schema=flowfleet.schema.json
     # Converted from prefect.yaml by `flowfleet import`; check it with `flowfleet validate`.
 
     # 'default' has no api_url: like prefect deploy, it uses the Prefect settings in
@@ -385,6 +387,7 @@ DOCS_TEMPLATING_NAMED_WARNINGS = dedent(
 
 PREFECT_INIT_EXPECTED = dedent(
     """
+    # yaml-language-server: $schema=flowfleet.schema.json
     # Converted from prefect.yaml by `flowfleet import`; check it with `flowfleet validate`.
 
     project: bunq-ynab-connect
@@ -449,6 +452,7 @@ PREFECT_INIT_WARNINGS = dedent(
 
 EVERY_FIELD_EXPECTED = dedent(
     """
+    # yaml-language-server: $schema=flowfleet.schema.json
     # Converted from prefect.yaml by `flowfleet import`; check it with `flowfleet validate`.
 
     project: shop

@@ -32,6 +32,7 @@ COMMANDS = {
     "destroy": "Delete every deployment of a preview environment (apply --preview), only those.",
     "export": "Print the deployments and work pools on an environment's server as flowfleet.yaml.",
     "init": "Scaffold flowfleet.yaml, a Dockerfile and CI workflows into a repository.",
+    "completion": "Print the shell completion script (bash, zsh or fish).",
 }
 for _name, _help in COMMANDS.items():
     app.command(f"flowfleet.cli.{_name}:{_name}", name=_name, help=_help)

@@ -7,7 +7,11 @@ from typing import Any
 
 import yaml
 
-_HEADER = "# Converted from {source} by `flowfleet import`; check it with `flowfleet validate`.\n"
+_HEADER = (
+    # the same editor hint as `flowfleet init` writes (see the README)
+    "# yaml-language-server: $schema=flowfleet.schema.json\n"
+    "# Converted from {source} by `flowfleet import`; check it with `flowfleet validate`.\n"
+)
 _ENVIRONMENT = (
     "# '{environment}' has no api_url: like prefect deploy, it uses the Prefect settings in\n"
     "# force (PREFECT_API_URL or the active profile). For more environments, add them with\n"

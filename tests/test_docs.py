@@ -1,0 +1,131 @@
+"""The documentation site: the generated reference is current, the strict build passes and
+does fail on a broken link, and the examples of the pages do what the pages say."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import yaml
+
+from flowfleet.cli.main import run
+from flowfleet.commands.schema import config_schema
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+MKDOCS = Path(sys.executable).parent / "mkdocs"
+
+
+def generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("gen_reference", DOCS / "gen_reference.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def blocks(page: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", (DOCS / page).read_text(), re.S)
+
+
+def site_copy(target: Path) -> Path:
+    """mkdocs.yml, docs/ and the repository files the pages link to."""
+    for name in ["mkdocs.yml", "docs", "schema", "bench/results", "examples"]:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns(".flowfleet"))
+        else:
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target / name)
+    return target
+
+
+def mkdocs_build(folder: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    command = [str(MKDOCS), "build", "--strict", "--site-dir", str(folder / "site")]
+    return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
+
+
+# --- the reference --------------------------------------------------------------------------
+
+
+def test_committed_reference_is_current() -> None:
+    expected = generator().reference(config_schema())
+    assert (DOCS / "reference.md").read_text() == expected, "run `make schema` and commit"
+
+
+def test_reference_lists_every_key_of_every_model() -> None:
+    schema = config_schema()
+    page = (DOCS / "reference.md").read_text()
+    for name, model in [("flowfleet.yaml", schema), *schema["$defs"].items()]:
+        section = page.split(f"## {name if name != 'flowfleet.yaml' else '`flowfleet.yaml`'}\n")[1]
+        section = section.split("\n## ")[0]
+        assert set(re.findall(r"^\| `(\w+)` \|", section, re.M)) == set(model["properties"])
+    assert "| `interval` | number (> 0) | optional | Seconds between runs. |" in page
+    assert "| `environments` | map of name → [Environment](#environment) (at least 1" in page
+
+
+# --- the site -------------------------------------------------------------------------------
+
+
+def test_site_builds_strictly_with_every_page_in_the_nav(tmp_path: Path) -> None:
+    folder = site_copy(tmp_path / "repo")
+    result = mkdocs_build(folder)
+    assert result.returncode == 0, result.stderr
+    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]
+    in_nav = set(re.findall(r"[\w-]+\.md", str(nav)))
+    assert in_nav == {page.name for page in DOCS.glob("*.md")}
+    # a linked repository file is copied into the site, a linked folder becomes its path
+    assert (folder / "site" / "repository" / "schema" / "flowfleet.schema.json").is_file()
+    ci_cd = (folder / "site" / "ci-cd" / "index.html").read_text()
+    assert "<code>examples/quickstart/</code>" in ci_cd
+
+
+def test_strict_build_fails_on_a_broken_link(tmp_path: Path) -> None:
+    folder = site_copy(tmp_path / "repo")
+    page = folder / "docs" / "config.md"
+    page.write_text(page.read_text() + "\nSee [the results](../bench/results/missing.json).\n")
+    result = mkdocs_build(folder)
+    assert result.returncode == 1
+    assert "../bench/results/missing.json" in result.stderr
+
+
+# --- what the pages show works --------------------------------------------------------------
+
+
+def test_getting_started_config_validates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = blocks("getting-started.md", "yaml")[0]  # the first config of the page
+    (flow,) = blocks("getting-started.md", "python")
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "hello.py").write_text(flow)
+    (tmp_path / "flowfleet.yaml").write_text(config)
+    monkeypatch.chdir(tmp_path)
+    assert run(["validate"]) == 0
+    assert capsys.readouterr().out == "ok  flowfleet.yaml  dev: 1 deployment\n"
+
+
+def test_migration_page_config_renders_as_the_legacy_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    legacy = tmp_path / "legacy"
+    shutil.copytree(ROOT / "examples" / "legacy", legacy)
+    (unified,) = blocks("migrating-from-per-environment-files.md", "yaml")
+    (legacy / "flowfleet.yaml").write_text(unified)
+    monkeypatch.chdir(legacy)
+    monkeypatch.setenv("DEV_PREFECT_API_URL", "https://dev.invalid/api")
+    monkeypatch.setenv("PROD_PREFECT_API_URL", "https://prod.invalid/api")
+    for env in ("dev", "prod"):
+        assert run(["render", "-f", f"{env}.yaml", "--json"]) == 0
+        before = capsys.readouterr().out
+        assert '"name": "ingest-orders"' in before
+        assert run(["render", "--env", env, "--json"]) == 0
+        assert capsys.readouterr().out == before, env
