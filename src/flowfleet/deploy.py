@@ -19,7 +19,9 @@ from flowfleet.infra_live import known_block_types, read_infrastructure
 from flowfleet.infra_plan import InfraPlan, plan_infrastructure
 from flowfleet.ledger import ledger_name, read_ledger, write_ledger
 from flowfleet.live import read_live
-from flowfleet.plan import Action, Plan, build_plan, ownership_marker
+from flowfleet.lock import Lease, holder_id, lock_name
+from flowfleet.plan import PROTECTED_TAG, Action, Plan, build_plan, ownership_marker
+from flowfleet.planfile import Fingerprint, fingerprint
 from flowfleet.resources import Deployment
 from flowfleet.validate import Desired
 
@@ -30,6 +32,7 @@ class EnvironmentPlan:
     target: Target
     plan: Plan
     infra: InfraPlan = field(default_factory=InfraPlan)
+    fingerprint: Fingerprint = field(default_factory=Fingerprint)
 
     @property
     def has_changes(self) -> bool:
@@ -42,14 +45,16 @@ class EnvironmentPlan:
 
 def managed_deployments(desired: Desired) -> list[Deployment]:
     """The desired deployments as they go to the server: with the ownership marker tag
-    and the parameter schema read from each flow."""
+    (and the protection tag when `protected`) and the parameter schema of each flow."""
     marker = ownership_marker(desired.project, desired.environment)
     return [
         r.deployment.model_copy(
             update={
-                "tags": (*r.deployment.tags, marker)
-                if marker not in r.deployment.tags
-                else r.deployment.tags,
+                "tags": _with_tags(
+                    r.deployment.tags,
+                    marker,
+                    *((PROTECTED_TAG,) if r.deployment.protected else ()),
+                ),
                 "parameter_openapi_schema": desired.schemas.get(r.deployment.entrypoint),
             }
         )
@@ -57,10 +62,33 @@ def managed_deployments(desired: Desired) -> list[Deployment]:
     ]
 
 
+def _with_tags(tags: tuple[str, ...], *extra: str) -> tuple[str, ...]:
+    return (*tags, *(t for t in extra if t not in tags))
+
+
+def environment_target(desired: Desired) -> Target:
+    """The API of the environment `desired` is for."""
+    environment = desired.loaded.config.environments[desired.environment]
+    return resolve_target(desired.loaded.root, desired.environment, environment)
+
+
+def environment_leases(desired: Sequence[Desired]) -> list[Lease]:
+    """The locks an apply of these environments holds (one per project and environment)."""
+    holder = holder_id()
+    return [
+        Lease(
+            environment_target(d),
+            lock_name(d.project, d.environment),
+            ownership_marker(d.project, d.environment),
+            holder,
+        )
+        for d in desired
+    ]
+
+
 async def plan_environment(desired: Desired, *, prune: bool, adopt: bool) -> EnvironmentPlan:
     """Read one environment's server and plan it."""
-    environment = desired.loaded.config.environments[desired.environment]
-    target = resolve_target(desired.loaded.root, desired.environment, environment)
+    target = environment_target(desired)
     deployments = managed_deployments(desired)
     marker = ownership_marker(desired.project, desired.environment)
     items = desired_items(desired.infrastructure, marker)
@@ -84,7 +112,8 @@ async def plan_environment(desired: Desired, *, prune: bool, adopt: bool) -> Env
     plan = build_plan(
         desired.project, desired.environment, deployments, live, prune=prune, adopt=adopt
     )
-    return EnvironmentPlan(desired, target, plan, infra)
+    prints = fingerprint(deployments, items, live, live_items, owned)
+    return EnvironmentPlan(desired, target, plan, infra, prints)
 
 
 def _plan_infra(

@@ -7,14 +7,17 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from flowfleet import report
+from flowfleet import planfile, report
 from flowfleet.apply import ApplyResult
 from flowfleet.commands.common import load_desired
-from flowfleet.deploy import EnvironmentPlan, apply_environment, plan_all
+from flowfleet.deploy import EnvironmentPlan, apply_environment, environment_leases, plan_all
 from flowfleet.errors import FlowfleetError
+from flowfleet.lock import DEFAULT_TIMEOUT, holding
 from flowfleet.output import err, out, print_json
 from flowfleet.plan import Action
+from flowfleet.planfile import SavedPlan
 from flowfleet.progress import progress_for
+from flowfleet.validate import Desired
 
 
 class Refused(FlowfleetError):
@@ -31,10 +34,56 @@ def run_apply(
     max_deletes: int,
     yes: bool,
     as_json: bool,
+    lock_timeout: float = DEFAULT_TIMEOUT,
+    saved: SavedPlan | None = None,
 ) -> int:
-    """Validate and plan every environment, then apply each; 1 if any change failed."""
+    """Validate, lock and plan every environment, then apply each; 1 if any change failed.
+    With a saved plan, apply it only if planning again gives exactly that plan."""
+    if lock_timeout < 0:
+        raise Refused(f"--lock-timeout must be 0 or more seconds, not {lock_timeout:g}")
     desired = load_desired(files, environments, project)
+    with holding(environment_leases(desired), lock_timeout):
+        return _plan_and_apply(desired, prune, adopt, max_deletes, yes, as_json, saved)
+
+
+def run_saved_apply(
+    path: Path, *, given: Sequence[str], max_deletes: int, as_json: bool, lock_timeout: float
+) -> int:
+    """Apply a plan saved by `plan --out`, with the files and options it was planned with."""
+    if given:
+        raise Refused(
+            f"{path}: a saved plan fixes the files, environments and options it was planned "
+            f"with; drop {', '.join(given)} (or plan again with them and --out)"
+        )
+    saved = planfile.read(path)
+    r = saved.request
+    return run_apply(
+        [Path(f) for f in r.files],
+        r.environments,
+        r.project,
+        prune=r.prune,
+        adopt=r.adopt,
+        max_deletes=max_deletes,
+        yes=True,
+        as_json=as_json,
+        lock_timeout=lock_timeout,
+        saved=saved,
+    )
+
+
+def _plan_and_apply(
+    desired: Sequence[Desired],
+    prune: bool,
+    adopt: bool,
+    max_deletes: int,
+    yes: bool,
+    as_json: bool,
+    saved: SavedPlan | None,
+) -> int:
     plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt))
+    if saved is not None:
+        planfile.check(saved, plans)
+        yes = True  # the saved plan is the reviewed one
     _check(plans, max_deletes)
     if not as_json:
         out("\n\n".join(report.plan_text(p) for p in plans))
