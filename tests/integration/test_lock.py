@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -138,3 +139,23 @@ def test_negative_lock_timeout_is_a_user_error(
     assert run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "-1"]) == 1
     assert "--lock-timeout must be 0 or more seconds, not -1" in capsys.readouterr().err
     assert names_on_server(project) == []
+
+
+def test_holder_renews_its_lease_while_it_works(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowfleet import lock
+    from flowfleet.connection import Target
+
+    monkeypatch.setattr(lock, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(lock, "RENEW_EVERY", 0.2)
+    target = Target("dev", project.servers.url("dev"))
+    name = lock_name(project.root.name, "dev")
+    mine = lock.Lease(target, name, "flowfleet:test", "long-run")
+    other = lock.Lease(target, name, "flowfleet:test", "other-run")
+
+    with lock.holding([mine], timeout=0):
+        time.sleep(2.5)  # well past the 1 s lease: only renewals keep it
+        with pytest.raises(lock.Locked, match="held by long-run"), lock.holding([other], 0):
+            pass
+    assert lock_variable(project) is None  # released at the end
