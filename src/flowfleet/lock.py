@@ -21,7 +21,6 @@ import getpass
 import os
 import re
 import socket
-import sys
 import threading
 import time
 import uuid
@@ -34,6 +33,7 @@ from typing import Any
 from flowfleet.api import ApiError, connect
 from flowfleet.connection import Target
 from flowfleet.errors import FlowfleetError
+from flowfleet.output import err
 
 LEASE_SECONDS = 60.0
 RENEW_EVERY = 15.0
@@ -109,7 +109,7 @@ def _acquire(lease: Lease, timeout: float) -> None:
                 "or raise --lock-timeout; a lease of a run that died expires by itself"
             )
         if not announced:
-            sys.stderr.write(f"waiting up to {timeout:.0f} s for the lock on {where}: {who}\n")
+            err(f"waiting up to {timeout:.0f} s for the lock on {where}: {who}")
             announced = True
         time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
@@ -146,7 +146,7 @@ def _renew_until(leases: list[Lease], stop: threading.Event) -> None:
             try:
                 asyncio.run(_renew(lease))
             except FlowfleetError as exc:  # keep applying; the lease may still be valid
-                sys.stderr.write(f"warning: could not renew the lock '{lease.name}': {exc}\n")
+                err(f"warning: could not renew the lock '{lease.name}': {exc}")
 
 
 async def _renew(lease: Lease) -> None:
