@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flowfleet.api import connect
-from flowfleet.apply import ApplyResult, Progress, apply_infra, apply_plan
+from flowfleet.apply import ApplyResult, Outcome, Progress, apply_infra, apply_plan
 from flowfleet.blocks import block_class, register_block_type
 from flowfleet.connection import Target, resolve_target
 from flowfleet.infra_items import Item, desired_items
@@ -20,6 +20,7 @@ from flowfleet.infra_plan import InfraPlan, plan_infrastructure
 from flowfleet.ledger import ledger_name, read_ledger, write_ledger
 from flowfleet.live import read_live
 from flowfleet.lock import Lease, holder_id, lock_name
+from flowfleet.masking import scrub, secret_values
 from flowfleet.plan import PROTECTED_TAG, Action, Plan, build_plan, ownership_marker
 from flowfleet.planfile import Fingerprint, fingerprint
 from flowfleet.resources import Deployment
@@ -166,6 +167,26 @@ async def apply_environment(planned: EnvironmentPlan, progress: Progress | None)
             owned = infra.owned_after | (failed & infra.owned_before)
             await write_ledger(api, infra.ledger, owned, marker)
     result.outcomes[:0] = outcomes
+    result.outcomes[:] = _without_secrets(result.outcomes, planned)
     result.requests, result.retries = api.stats.requests, api.stats.retries
     result.seconds = time.monotonic() - started
     return result
+
+
+def _without_secrets(outcomes: list[Outcome], planned: EnvironmentPlan) -> list[Outcome]:
+    """Failure messages with secret values masked: a Prefect 422 answer echoes the
+    request body, job variables and block values included."""
+    secrets = {
+        value
+        for c in planned.plan.changes
+        if c.desired is not None
+        for value in secret_values(c.desired.job_variables, c.desired.secret_env)
+    }
+    for change in planned.infra.changes:
+        item = change.desired
+        data = item.fields.get("data") if item is not None else None
+        if item is not None and isinstance(data, dict):
+            secrets |= {str(v) for k, v in data.items() if k in item.secrets and v}
+    return [
+        replace(o, error=scrub(o.error, secrets)) if o.error and secrets else o for o in outcomes
+    ]

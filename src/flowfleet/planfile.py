@@ -156,6 +156,11 @@ def check(saved: SavedPlan, plans: Sequence[EnvironmentPlan]) -> None:
         planned, summary = now[env]
         where = f"environment '{env}' ({planned.target.url})"
         problems += [f"{where}: {p}" for p in _differences(old, planned, summary)]
+    saved_envs = {old["environment"] for old in saved.environments}
+    problems += [
+        f"environment '{env}' is planned now but is not in the saved plan"
+        for env in sorted(now.keys() - saved_envs)
+    ]
     if problems:
         raise PlanChanged(
             f"{saved.path}: the saved plan is out of date; nothing was changed:\n  "
