@@ -82,8 +82,7 @@ def _plan_and_apply(
 ) -> int:
     plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt))
     if saved is not None:
-        planfile.check(saved, plans)
-        yes = True  # the saved plan is the reviewed one
+        planfile.check(saved, plans)  # the saved plan was reviewed: no question (yes=True)
     _check(plans, max_deletes)
     if not as_json:
         out("\n\n".join(report.plan_text(p) for p in plans))
