@@ -8,10 +8,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flowfleet.api import connect
-from flowfleet.apply import ApplyResult, Progress, apply_infra, apply_plan
+from flowfleet.apply import ApplyResult, Outcome, Progress, apply_infra, apply_plan
 from flowfleet.blocks import block_class, register_block_type
 from flowfleet.connection import Target, resolve_target
 from flowfleet.infra_items import Item, desired_items
@@ -19,7 +19,10 @@ from flowfleet.infra_live import known_block_types, read_infrastructure
 from flowfleet.infra_plan import InfraPlan, plan_infrastructure
 from flowfleet.ledger import ledger_name, read_ledger, write_ledger
 from flowfleet.live import read_live
-from flowfleet.plan import Action, Plan, build_plan, ownership_marker
+from flowfleet.lock import Lease, holder_id, lock_name
+from flowfleet.masking import scrub, secret_values
+from flowfleet.plan import PROTECTED_TAG, Action, Plan, build_plan, ownership_marker
+from flowfleet.planfile import Fingerprint, fingerprint
 from flowfleet.resources import Deployment
 from flowfleet.validate import Desired
 
@@ -30,6 +33,7 @@ class EnvironmentPlan:
     target: Target
     plan: Plan
     infra: InfraPlan = field(default_factory=InfraPlan)
+    fingerprint: Fingerprint = field(default_factory=Fingerprint)
 
     @property
     def has_changes(self) -> bool:
@@ -42,18 +46,44 @@ class EnvironmentPlan:
 
 def managed_deployments(desired: Desired) -> list[Deployment]:
     """The desired deployments as they go to the server: with the ownership marker tag
-    and the parameter schema read from each flow."""
+    (and the protection tag when `protected`) and the parameter schema of each flow."""
     marker = ownership_marker(desired.project, desired.environment)
     return [
         r.deployment.model_copy(
             update={
-                "tags": (*r.deployment.tags, marker)
-                if marker not in r.deployment.tags
-                else r.deployment.tags,
+                "tags": _with_tags(
+                    r.deployment.tags,
+                    marker,
+                    *((PROTECTED_TAG,) if r.deployment.protected else ()),
+                ),
                 "parameter_openapi_schema": desired.schemas.get(r.deployment.entrypoint),
             }
         )
         for r in desired.deployments
+    ]
+
+
+def _with_tags(tags: tuple[str, ...], *extra: str) -> tuple[str, ...]:
+    return (*tags, *(t for t in extra if t not in tags))
+
+
+def environment_target(desired: Desired) -> Target:
+    """The API of the environment `desired` is for."""
+    environment = desired.loaded.config.environments[desired.environment]
+    return resolve_target(desired.loaded.root, desired.environment, environment)
+
+
+def environment_leases(desired: Sequence[Desired]) -> list[Lease]:
+    """The locks an apply of these environments holds (one per project and environment)."""
+    holder = holder_id()
+    return [
+        Lease(
+            environment_target(d),
+            lock_name(d.project, d.environment),
+            ownership_marker(d.project, d.environment),
+            holder,
+        )
+        for d in desired
     ]
 
 
@@ -66,12 +96,11 @@ async def plan_environment(
         from flowfleet.preview import plan_preview
 
         managed = managed_deployments(desired)
-        target, preview_plan = await plan_preview(
+        target, preview_plan, prints = await plan_preview(
             desired, managed, preview, prune=prune, adopt=adopt
         )
-        return EnvironmentPlan(desired, target, preview_plan)
-    environment = desired.loaded.config.environments[desired.environment]
-    target = resolve_target(desired.loaded.root, desired.environment, environment)
+        return EnvironmentPlan(desired, target, preview_plan, fingerprint=prints)
+    target = environment_target(desired)
     deployments = managed_deployments(desired)
     marker = ownership_marker(desired.project, desired.environment)
     items = desired_items(desired.infrastructure, marker)
@@ -95,7 +124,8 @@ async def plan_environment(
     plan = build_plan(
         desired.project, desired.environment, deployments, live, prune=prune, adopt=adopt
     )
-    return EnvironmentPlan(desired, target, plan, infra)
+    prints = fingerprint(deployments, items, live, live_items, owned)
+    return EnvironmentPlan(desired, target, plan, infra, prints)
 
 
 def _plan_infra(
@@ -152,6 +182,26 @@ async def apply_environment(planned: EnvironmentPlan, progress: Progress | None)
             owned = infra.owned_after | (failed & infra.owned_before)
             await write_ledger(api, infra.ledger, owned, marker)
     result.outcomes[:0] = outcomes
+    result.outcomes[:] = _without_secrets(result.outcomes, planned)
     result.requests, result.retries = api.stats.requests, api.stats.retries
     result.seconds = time.monotonic() - started
     return result
+
+
+def _without_secrets(outcomes: list[Outcome], planned: EnvironmentPlan) -> list[Outcome]:
+    """Failure messages with secret values masked: a Prefect 422 answer echoes the
+    request body, job variables and block values included."""
+    secrets = {
+        value
+        for c in planned.plan.changes
+        if c.desired is not None
+        for value in secret_values(c.desired.job_variables, c.desired.secret_env)
+    }
+    for change in planned.infra.changes:
+        item = change.desired
+        data = item.fields.get("data") if item is not None else None
+        if item is not None and isinstance(data, dict):
+            secrets |= {str(v) for k, v in data.items() if k in item.secrets and v}
+    return [
+        replace(o, error=scrub(o.error, secrets)) if o.error and secrets else o for o in outcomes
+    ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from flowfleet.masking import mask_env_change
 from flowfleet.normalize import comparable
 from flowfleet.resources import Deployment, LiveDeployment, LiveState
 
@@ -31,6 +32,9 @@ COMPARED_FIELDS = (
     "enforce_parameter_schema",
     "parameter_openapi_schema",
 )
+
+
+PROTECTED_TAG = "flowfleet:protected"
 
 
 class Action(str, Enum):
@@ -109,10 +113,15 @@ def build_plan(
         key=lambda d: d.key,
     )
     orphans: tuple[str, ...] = ()
+    protected: list[str] = []
     if prune:
         changes += [
             Change(Action.DELETE, d.key, live=d, reason="no longer declared")
             for d in owned_undeclared
+            if PROTECTED_TAG not in d.deployment.tags
+        ]
+        protected = [
+            _protected_error(d) for d in owned_undeclared if PROTECTED_TAG in d.deployment.tags
         ]
     else:
         orphans = tuple(d.deployment.full_name for d in owned_undeclared)
@@ -121,7 +130,7 @@ def build_plan(
         environment=environment,
         marker=marker,
         changes=tuple(changes),
-        errors=tuple(_missing_pools(desired, live)),
+        errors=(*_missing_pools(desired, live), *protected),
         orphans=orphans,
         flow_ids=dict(live.flows),
     )
@@ -146,12 +155,22 @@ def _change(desired: Deployment, live: LiveDeployment | None, marker: str, adopt
 
 
 def diff_fields(desired: Deployment, live: Deployment) -> Iterable[FieldChange]:
-    """The managed fields whose normalised values differ."""
+    """The managed fields whose normalised values differ (secret env values masked)."""
     for name in COMPARED_FIELDS:
         new = comparable(name, desired)
         old = comparable(name, live, reference=desired)
         if new != old:
+            if name == "job_variables":
+                old, new = mask_env_change(old, new, desired.secret_env)
             yield FieldChange(name, old, new)
+
+
+def _protected_error(live: LiveDeployment) -> str:
+    return (
+        f"deployment '{live.deployment.full_name}' is protected (tag '{PROTECTED_TAG}') and "
+        "--prune would delete it; to delete it, declare it again with `protected: false`, "
+        "apply, then remove it from the config"
+    )
 
 
 def _missing_pools(desired: Sequence[Deployment], live: LiveState) -> Iterable[str]:

@@ -16,7 +16,8 @@ from flowfleet.api import connect
 from flowfleet.connection import Target, resolve_target
 from flowfleet.errors import FlowfleetError
 from flowfleet.live import read_live
-from flowfleet.plan import Plan, build_plan, ownership_marker
+from flowfleet.plan import PROTECTED_TAG, Plan, build_plan, ownership_marker
+from flowfleet.planfile import Fingerprint, fingerprint
 from flowfleet.resources import Deployment, LiveState
 from flowfleet.validate import Desired
 
@@ -52,10 +53,10 @@ def preview_deployments(
     deployments: Sequence[Deployment], environment_marker: str, marker: str, name: str
 ) -> list[Deployment]:
     """The environment's managed deployments as the preview's: renamed, re-marked,
-    every schedule inactive. Pure."""
+    unprotected (a preview is thrown away), every schedule inactive. Pure."""
     result = []
     for d in deployments:
-        tags = tuple(t for t in d.tags if t != environment_marker)
+        tags = tuple(t for t in d.tags if t not in (environment_marker, PROTECTED_TAG))
         result.append(
             d.model_copy(
                 update={
@@ -80,9 +81,10 @@ async def _read(target: Target, marker: str, deployments: Sequence[Deployment]) 
 
 async def plan_preview(
     desired: Desired, managed: Sequence[Deployment], name: str, *, prune: bool, adopt: bool
-) -> tuple[Target, Plan]:
+) -> tuple[Target, Plan, Fingerprint]:
     """Plan a preview of `desired`'s environment: deployments only, whose work pools
-    must already exist (the environment's own apply creates them)."""
+    must already exist (the environment's own apply creates them); with the fingerprint
+    a saved plan of it is checked against."""
     environment = desired.environment
     config_env = desired.loaded.config.environments[environment]
     target = resolve_target(desired.loaded.root, environment, config_env)
@@ -98,4 +100,4 @@ async def plan_preview(
         prune=prune,
         adopt=adopt,
     )
-    return target, plan
+    return target, plan, fingerprint(deployments, [], live, {}, ())

@@ -88,7 +88,7 @@ def _merge(layers: list[tuple[DocPath, Settings | None]]) -> _Merged:
 
 def _merge_field(merged: _Merged, name: str, value: Any, path: DocPath) -> None:
     current = merged.values.get(name)
-    if name == "tags":
+    if name in ("tags", "secret_env"):
         merged.values[name] = list(dict.fromkeys([*(current or []), *value]))
     elif name == "parameters":
         merged.values[name] = deep_merge(current or {}, value)
@@ -165,6 +165,8 @@ def _resolve(
         paused=values.get("paused", False),
         concurrency_limit=values.get("concurrency_limit"),
         enforce_parameter_schema=values.get("enforce_parameter_schema", True),
+        protected=values.get("protected", False),
+        secret_env=tuple(values.get("secret_env", ())),
     )
     entry_path: DocPath = ("deployments", index)
     origins = {

@@ -45,6 +45,9 @@ class Deployment(Frozen):
     concurrency_limit: int | None = None
     enforce_parameter_schema: bool = True
     parameter_openapi_schema: dict[str, Any] | None = None
+    # Not sent as fields: protection becomes a tag, secret names only mask output.
+    protected: bool = False
+    secret_env: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -56,9 +59,19 @@ class Deployment(Frozen):
         return f"{self.flow_name}/{self.name}"
 
     def to_json(self) -> dict[str, Any]:
-        """Plain JSON data, schedules without the fields their kind does not use."""
-        data = self.model_dump(mode="json", exclude={"parameter_openapi_schema"})
+        """Plain JSON data, schedules without the fields their kind does not use, the
+        values of secret `job_variables.env` entries masked."""
+        from flowfleet.masking import mask_env
+
+        data = self.model_dump(
+            mode="json", exclude={"parameter_openapi_schema", "protected", "secret_env"}
+        )
         data["schedules"] = [s.model_dump(mode="json", exclude_none=True) for s in self.schedules]
+        data["job_variables"] = mask_env(data["job_variables"], self.secret_env)
+        if self.protected:
+            data["protected"] = True
+        if self.secret_env:
+            data["secret_env"] = list(self.secret_env)
         return data
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from cyclopts import Parameter
@@ -19,6 +20,15 @@ from flowfleet.cli.options import (
 
 
 def apply(
+    plan_file: Annotated[
+        Path | None,
+        Parameter(
+            name="PLAN_FILE",
+            help="A plan saved by `plan --out`: apply exactly it, or refuse if the config "
+            "or the server changed since.",
+        ),
+    ] = None,
+    /,
     *,
     file: Files = None,
     env: Environments = None,
@@ -31,10 +41,35 @@ def apply(
     ] = 10,
     yes: Annotated[bool, Parameter(name=["--yes", "-y"], negative=(), help="Do not ask.")] = False,
     json: Json = False,
+    lock_timeout: Annotated[
+        float,
+        Parameter(
+            help="Seconds to wait while another apply holds an environment's lock "
+            "(0: refuse at once)."
+        ),
+    ] = 300,
 ) -> int:
     """Make each environment's server match the config, changing only what differs."""
-    from flowfleet.commands.apply import run_apply
+    from flowfleet.commands.apply import run_apply, run_saved_apply
 
+    if plan_file is not None:
+        return run_saved_apply(
+            plan_file,
+            given=[
+                n
+                for n, v in (
+                    ("--file", file),
+                    ("--env", env),
+                    ("--project", project),
+                    ("--prune", prune),
+                    ("--adopt", adopt),
+                )
+                if v
+            ],
+            max_deletes=max_deletes,
+            as_json=json,
+            lock_timeout=lock_timeout,
+        )
     return run_apply(
         files_or_default(file),
         env or [],
@@ -45,4 +80,5 @@ def apply(
         yes=yes,
         as_json=json,
         preview=preview,
+        lock_timeout=lock_timeout,
     )

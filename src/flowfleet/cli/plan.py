@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from cyclopts import Parameter
@@ -33,6 +34,10 @@ def plan(
     format: Annotated[
         Literal["text", "markdown"], Parameter(help="Output format (markdown for PR comments).")
     ] = "text",
+    out: Annotated[
+        Path | None,
+        Parameter(help="Also save the plan to this JSON file, for `apply PLAN_FILE`."),
+    ] = None,
 ) -> int:
     """Show what apply would change on each environment's server, field by field."""
     from flowfleet.commands.plan import run_plan
@@ -46,4 +51,5 @@ def plan(
         detailed_exitcode=detailed_exitcode,
         output_format="json" if json else format,
         preview=preview,
+        out_file=out,
     )

@@ -7,13 +7,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from flowfleet import report
+from flowfleet import planfile, report
 from flowfleet.apply import ApplyResult
 from flowfleet.commands.common import load_desired
-from flowfleet.deploy import EnvironmentPlan, apply_environment, plan_all
+from flowfleet.deploy import EnvironmentPlan, apply_environment, environment_leases, plan_all
 from flowfleet.errors import FlowfleetError
+from flowfleet.lock import DEFAULT_TIMEOUT, holding
 from flowfleet.output import err, out, print_json
 from flowfleet.plan import Action
+from flowfleet.planfile import SavedPlan
 from flowfleet.progress import progress_for
 
 
@@ -32,10 +34,57 @@ def run_apply(
     yes: bool,
     as_json: bool,
     preview: str | None = None,
+    lock_timeout: float = DEFAULT_TIMEOUT,
+    saved: SavedPlan | None = None,
 ) -> int:
-    """Validate and plan every environment, then apply each; 1 if any change failed."""
+    """Validate and plan every environment; when anything is to change, lock, plan again
+    and apply each; 1 if any change failed. With a saved plan, apply it only if planning
+    again (under the lock) gives exactly that plan."""
+    if lock_timeout < 0:
+        raise Refused(f"--lock-timeout must be 0 or more seconds, not {lock_timeout:g}")
     desired = load_desired(files, environments, project)
-    plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
+    if saved is None:
+        plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
+        if not any(p.has_changes for p in plans):  # reads only: no lock, no write
+            return _apply_plans(plans, max_deletes, yes, as_json)
+    # Something to change: take the lock and plan again under it, so that what is
+    # applied is planned against the server as it is while no other apply runs.
+    with holding(environment_leases(desired), lock_timeout):
+        plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
+        if saved is not None:
+            planfile.check(saved, plans)  # the saved plan was reviewed: no question
+        return _apply_plans(plans, max_deletes, yes, as_json)
+
+
+def run_saved_apply(
+    path: Path, *, given: Sequence[str], max_deletes: int, as_json: bool, lock_timeout: float
+) -> int:
+    """Apply a plan saved by `plan --out`, with the files and options it was planned with."""
+    if given:
+        raise Refused(
+            f"{path}: a saved plan fixes the files, environments and options it was planned "
+            f"with; drop {', '.join(given)} (or plan again with them and --out)"
+        )
+    saved = planfile.read(path)
+    r = saved.request
+    return run_apply(
+        [Path(f) for f in r.files],
+        r.environments,
+        r.project,
+        prune=r.prune,
+        adopt=r.adopt,
+        max_deletes=max_deletes,
+        yes=True,
+        preview=r.preview,
+        as_json=as_json,
+        lock_timeout=lock_timeout,
+        saved=saved,
+    )
+
+
+def _apply_plans(
+    plans: Sequence[EnvironmentPlan], max_deletes: int, yes: bool, as_json: bool
+) -> int:
     _check(plans, max_deletes)
     if not as_json:
         out("\n\n".join(report.plan_text(p) for p in plans))

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from flowfleet.commands.common import load_desired
-from flowfleet.diff import diff_environments
+from flowfleet.diff import EnvironmentDiff, diff_environments
+from flowfleet.masking import mask_env_change
 from flowfleet.output import out, print_json
+from flowfleet.plan import FieldChange
+from flowfleet.render import Rendered
 
 
 def run_diff(file: Path, env_a: str, env_b: str, project: str | None, *, as_json: bool) -> int:
     """Print the differences; exit 0 (differences are not an error)."""
     a, b = load_desired([file], [env_a, env_b], project)
-    result = diff_environments(
-        [r.deployment for r in a.deployments], [r.deployment for r in b.deployments]
+    result = _masked(
+        diff_environments(
+            [r.deployment for r in a.deployments], [r.deployment for r in b.deployments]
+        ),
+        [*a.deployments, *b.deployments],
     )
     if as_json:
         print_json(
@@ -39,6 +47,21 @@ def run_diff(file: Path, env_a: str, env_b: str, project: str | None, *, as_json
         for f in fields:
             out(f"    {f.field}: {env_a}={_show(f.old)}  {env_b}={_show(f.new)}")
     return 0
+
+
+def _masked(result: EnvironmentDiff, rendered: Sequence[Rendered]) -> EnvironmentDiff:
+    """Secret `job_variables.env` values (secret in either environment) masked."""
+    secret: dict[str, set[str]] = {}
+    for r in rendered:
+        secret.setdefault(r.deployment.full_name, set()).update(r.deployment.secret_env)
+
+    def mask(name: str, f: FieldChange) -> FieldChange:
+        if f.field != "job_variables" or not secret.get(name):
+            return f
+        return FieldChange(f.field, *mask_env_change(f.old, f.new, secret[name]))
+
+    changed = tuple((name, tuple(mask(name, f) for f in fields)) for name, fields in result.changed)
+    return replace(result, changed=changed)
 
 
 def _field(f: Any, env_a: str, env_b: str) -> dict[str, Any]:

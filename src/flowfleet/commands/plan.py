@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from flowfleet import report
+from flowfleet import planfile, report
 from flowfleet.commands.common import load_desired
 from flowfleet.deploy import plan_all
-from flowfleet.output import out, print_json
+from flowfleet.output import err, out, print_json
+from flowfleet.planfile import PlanRequest
 
 Format = Literal["text", "markdown", "json"]
 
@@ -25,10 +26,18 @@ def run_plan(
     detailed_exitcode: bool,
     output_format: Format,
     preview: str | None = None,
+    out_file: Path | None = None,
 ) -> int:
-    """0: planned (no changes with --detailed-exitcode), 2: changes, 1: errors."""
+    """0: planned (no changes with --detailed-exitcode), 2: changes, 1: errors.
+    With `out_file`, also save the plan for `apply PLAN_FILE`."""
     desired = load_desired(files, environments, project)
     plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
+    if out_file is not None:
+        request = PlanRequest(
+            tuple(str(f) for f in files), tuple(environments), project, prune, adopt, preview
+        )
+        planfile.write(out_file, request, plans)
+        err(f"Plan saved to {out_file}; apply exactly it with `flowfleet apply {out_file}`.")
     if output_format == "json":
         print_json(report.plan_json(plans))
     elif output_format == "markdown":

@@ -8,6 +8,7 @@ import yaml
 
 from flowfleet.commands.common import load_desired
 from flowfleet.errors import ConfigError
+from flowfleet.masking import scrub, secret_values
 from flowfleet.output import out, print_json
 
 
@@ -31,7 +32,12 @@ def run_render(
     if jobs:
         from flowfleet.jobs import render_jobs
 
-        data["jobs"] = render_jobs(selected)
+        secrets = {
+            value
+            for r in selected.deployments
+            for value in secret_values(r.deployment.job_variables, r.deployment.secret_env)
+        }
+        data["jobs"] = scrub(render_jobs(selected), secrets)
     else:
         data["deployments"] = [r.deployment.to_json() for r in selected.deployments]
     if as_json:

@@ -74,6 +74,7 @@ class LegacyDeployment(Strict):
     version: Text | None = None
     description: Text | None = None
     work_pool: LegacyWorkPool | None = None
+    protected: bool | None = None
 
 
 class LegacyFile(Strict):
@@ -117,6 +118,7 @@ def _entry(d: LegacyDeployment) -> DeploymentEntry:
         version=d.version,
         description=d.description,
         work_pool=pool,
+        protected=d.protected,
     )
 
 

@@ -145,6 +145,16 @@ class Settings(Strict):
     enforce_parameter_schema: bool | None = Field(
         default=None, description="Validate parameters against the flow signature (default true)."
     )
+    protected: bool | None = Field(
+        default=None,
+        description="Forbid deleting the deployment (prune refuses); recorded on the server "
+        "as the tag 'flowfleet:protected'. Set false and apply before removing it.",
+    )
+    secret_env: list[Text] | None = Field(
+        default=None,
+        description="Names of `work_pool.job_variables.env` entries whose values are "
+        "secret: masked as *** in plan, render and diff output. Unioned across layers.",
+    )
 
 
 def _scalar(value: Any) -> Any:

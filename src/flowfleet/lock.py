@@ -1,0 +1,186 @@
+"""One apply at a time per project and environment: a lease held on the server.
+
+The lease is a Prefect variable `flowfleet_lock__<project>__<environment>` whose value
+says who holds it and until when. It is taken with `POST /variables/`: the server keeps
+variable names unique, so of two runs that try at once exactly one creates it and the
+other is refused (409) — there is no window between "check" and "take". A lease whose
+expiry has passed (its run crashed or was killed) is taken over by deleting that variable
+*by id* and creating it again: if two runs see the same stale lease, only one of them
+deletes it; the other's delete finds nothing (or a newer lease with a new id it does not
+touch) and its create is refused. The holder renews the lease in the background while it
+plans and applies, and deletes it when done.
+
+Expiry times are written by the holder's clock and read by the waiter's: clocks must
+agree to within the lease time (60 s), which any NTP-synchronised CI runner does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flowfleet.api import ApiError, connect
+from flowfleet.connection import Target
+from flowfleet.errors import FlowfleetError
+from flowfleet.output import err
+
+LEASE_SECONDS = 60.0
+RENEW_EVERY = 15.0
+POLL_SECONDS = 1.0
+DEFAULT_TIMEOUT = 300.0
+
+
+class Locked(FlowfleetError):
+    """Another run holds an environment's lock beyond --lock-timeout."""
+
+
+@dataclass
+class Lease:
+    """One environment's lock, as taken by this run."""
+
+    target: Target
+    name: str
+    marker: str
+    holder: str
+    variable_id: str = ""
+    since: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def lock_name(project: str, environment: str) -> str:
+    """`flowfleet_lock__<project>__<environment>` (variable names: letters, digits, -, _)."""
+    safe = [re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in (project, environment)]
+    return f"flowfleet_lock__{safe[0]}__{safe[1]}".lower()
+
+
+def holder_id() -> str:
+    """Who this run is, for the message a waiting run shows."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    return f"{user}@{socket.gethostname()} pid {os.getpid()} ({uuid.uuid4().hex[:8]})"
+
+
+@contextmanager
+def holding(leases: Sequence[Lease], timeout: float) -> Iterator[None]:
+    """Hold every lease (taken in a fixed order, so two runs never deadlock) for the
+    duration of the block, renewing them in the background; release them at the end."""
+    taken: list[Lease] = []
+    stop = threading.Event()
+    renewer = threading.Thread(target=_renew_until, args=(taken, stop), daemon=True)
+    try:
+        for lease in sorted(leases, key=lambda item: (item.target.url, item.name)):
+            _acquire(lease, timeout)
+            taken.append(lease)
+        renewer.start()
+        yield
+    finally:
+        stop.set()
+        if renewer.is_alive():
+            renewer.join()
+        for lease in reversed(taken):
+            asyncio.run(_release(lease))
+
+
+def _acquire(lease: Lease, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        held = asyncio.run(_try_take(lease))
+        if held is None:
+            return
+        where = f"environment '{lease.target.environment}' ({lease.target.url})"
+        who = f"held by {held.get('holder', '?')} until {held.get('expires', '?')}"
+        if time.monotonic() >= deadline:
+            raise Locked(
+                f"{where} is locked by another flowfleet apply ({who}; variable "
+                f"'{lease.name}'); nothing was changed. Wait for it to finish and run again, "
+                "or raise --lock-timeout; a lease of a run that died expires by itself"
+            )
+        if not announced:
+            err(f"waiting up to {timeout:.0f} s for the lock on {where}: {who}")
+            announced = True
+        time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+
+
+async def _try_take(lease: Lease) -> dict[str, Any] | None:
+    """None once taken; else the value of the live lease that someone else holds."""
+    async with connect(lease.target) as api:
+        for _ in range(5):
+            body = {"name": lease.name, "value": _value(lease), "tags": [lease.marker]}
+            try:
+                created = await api.call("POST", "/variables/", body)
+            except ApiError as exc:
+                if exc.status != 409:
+                    raise
+            else:
+                lease.variable_id = created["id"]
+                return None
+            try:
+                current = await api.call("GET", f"/variables/name/{lease.name}")
+            except ApiError as exc:
+                if exc.status == 404:
+                    continue  # released in between: try again
+                raise
+            value = current.get("value") if isinstance(current.get("value"), dict) else {}
+            if not _expired(value):
+                return value
+            await _delete(api, current["id"])  # stale: by id, so only that lease goes
+        return {"holder": "(runs that keep taking it)", "expires": "?"}
+
+
+def _renew_until(leases: list[Lease], stop: threading.Event) -> None:
+    while not stop.wait(RENEW_EVERY):
+        for lease in list(leases):
+            try:
+                asyncio.run(_renew(lease))
+            except FlowfleetError as exc:  # keep applying; the lease may still be valid
+                err(f"warning: could not renew the lock '{lease.name}': {exc}")
+
+
+async def _renew(lease: Lease) -> None:
+    async with connect(lease.target) as api:
+        await api.call("PATCH", f"/variables/{lease.variable_id}", {"value": _value(lease)})
+
+
+async def _release(lease: Lease) -> None:
+    async with connect(lease.target) as api:
+        await _delete(api, lease.variable_id)
+
+
+async def _delete(api: Any, variable_id: str) -> None:
+    try:
+        await api.call("DELETE", f"/variables/{variable_id}")
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+
+
+def _value(lease: Lease) -> dict[str, str]:
+    now = datetime.now(UTC)
+    return {
+        "holder": lease.holder,
+        "since": lease.since,
+        "expires": (now + timedelta(seconds=LEASE_SECONDS)).isoformat(timespec="seconds"),
+    }
+
+
+def _expired(value: dict[str, Any]) -> bool:
+    try:
+        expires = datetime.fromisoformat(str(value.get("expires")))
+    except ValueError:
+        return True  # not a lease flowfleet wrote: treat as stale
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    return expires <= datetime.now(UTC)

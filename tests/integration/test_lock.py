@@ -1,0 +1,161 @@
+"""One apply at a time per project and environment: a lease (a Prefect variable) on the
+real server; concurrent applies run as separate processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from flowfleet.cli.main import run
+from flowfleet.lock import lock_name
+from tests.integration.conftest import Project, api, deployments_of
+
+pytestmark = pytest.mark.xdist_group("servers")
+
+DEPLOYMENTS = "deployments:\n" + "".join(
+    f"  - name: d{i:02d}\n    entrypoint: flows/main.py:main\n" for i in range(12)
+)
+DECLARED = sorted(f"d{i:02d}" for i in range(12))
+
+
+def lease(project: Project, *, expires_in: float, holder: str = "ci-run-7") -> dict[str, Any]:
+    """A lease as another (maybe crashed) run would have left it."""
+    url = project.servers.url("dev")
+    expires = datetime.now(UTC) + timedelta(seconds=expires_in)
+    value = {"holder": holder, "since": "2026-01-01T00:00:00+00:00", "expires": expires.isoformat()}
+    body = {"name": lock_name(project.root.name, "dev"), "value": value}
+    return api(url, "POST", "/variables/", body)  # type: ignore[no-any-return]
+
+
+def lock_variable(project: Project) -> dict[str, Any] | None:
+    name = lock_name(project.root.name, "dev")
+    try:
+        return api(project.servers.url("dev"), "GET", f"/variables/name/{name}")  # type: ignore[no-any-return]
+    except httpx.HTTPStatusError as exc:
+        if exc.response.status_code == 404:
+            return None
+        raise
+
+
+def names_on_server(project: Project) -> list[str]:
+    return sorted(d["name"] for d in deployments_of(project.servers.url("dev"), project.flow))
+
+
+def test_two_concurrent_applies_create_each_deployment_once(project: Project) -> None:
+    config = project.write(DEPLOYMENTS)
+    command = [sys.executable, "-m", "flowfleet.cli", "apply", "-f", str(config), "-e", "dev"]
+    command += ["--yes"]
+    runs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300) for p in runs]
+
+    assert [p.returncode for p in runs] == [0, 0], outputs
+    assert names_on_server(project) == DECLARED  # each exactly once, none lost
+    # the run that got the lock second planned after the first had applied
+    texts = [out for out, _ in outputs]
+    assert sum("12 to create" in t for t in texts) == 1, texts
+    assert (
+        sum("No changes: 0 to create, 0 to update, 0 to delete, 12 unchanged" in t for t in texts)
+        == 1
+    )
+    assert lock_variable(project) is None  # released
+
+
+def test_lock_timeout_zero_refuses_while_another_run_holds_it(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project.write(DEPLOYMENTS)
+    held = lease(project, expires_in=600)
+
+    code = run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "0"])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    url = project.servers.url("dev")
+    name = lock_name(project.root.name, "dev")
+    assert (
+        f"error: environment 'dev' ({url}) is locked by another flowfleet apply "
+        "(held by ci-run-7 until " in err
+    )
+    assert f"variable '{name}'); nothing was changed." in err
+    assert "raise --lock-timeout" in err
+    assert "Traceback" not in err
+    assert names_on_server(project) == []
+    assert lock_variable(project)["id"] == held["id"]  # type: ignore[index]  # untouched
+    api(url, "DELETE", f"/variables/{held['id']}")
+
+
+def test_stale_lease_of_a_crashed_run_is_taken_over(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project.write(DEPLOYMENTS)
+    lease(project, expires_in=-30, holder="crashed-run")
+
+    code = run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "0"])
+
+    assert code == 0, capsys.readouterr().err
+    assert names_on_server(project) == DECLARED
+    assert lock_variable(project) is None
+
+
+def test_apply_waits_for_the_lease_to_end(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project.write(DEPLOYMENTS)
+    lease(project, expires_in=3, holder="slow-run")
+
+    code = run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "60"])
+
+    err = capsys.readouterr().err
+    assert code == 0, err
+    url = project.servers.url("dev")
+    assert f"waiting up to 60 s for the lock on environment 'dev' ({url}): held by slow-run" in err
+    assert names_on_server(project) == DECLARED
+    assert lock_variable(project) is None
+
+
+def test_plan_does_not_take_the_lock(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
+    config = project.write(DEPLOYMENTS)
+    held = lease(project, expires_in=600)
+
+    assert run(["plan", "-f", str(config), "-e", "dev"]) == 0
+    assert "12 to create" in capsys.readouterr().out
+    assert lock_variable(project)["id"] == held["id"]  # type: ignore[index]
+    api(project.servers.url("dev"), "DELETE", f"/variables/{held['id']}")
+
+
+def test_negative_lock_timeout_is_a_user_error(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project.write(DEPLOYMENTS)
+    assert run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "-1"]) == 1
+    assert "--lock-timeout must be 0 or more seconds, not -1" in capsys.readouterr().err
+    assert names_on_server(project) == []
+
+
+def test_holder_renews_its_lease_while_it_works(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowfleet import lock
+    from flowfleet.connection import Target
+
+    monkeypatch.setattr(lock, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(lock, "RENEW_EVERY", 0.2)
+    target = Target("dev", project.servers.url("dev"))
+    name = lock_name(project.root.name, "dev")
+    mine = lock.Lease(target, name, "flowfleet:test", "long-run")
+    other = lock.Lease(target, name, "flowfleet:test", "other-run")
+
+    with lock.holding([mine], timeout=0):
+        time.sleep(2.5)  # well past the 1 s lease: only renewals keep it
+        with pytest.raises(lock.Locked, match="held by long-run"), lock.holding([other], 0):
+            pass
+    assert lock_variable(project) is None  # released at the end
