@@ -172,7 +172,7 @@ def _value(lease: Lease) -> dict[str, str]:
     return {
         "holder": lease.holder,
         "since": lease.since,
-        "expires": (now + timedelta(seconds=LEASE_SECONDS)).isoformat(timespec="seconds"),
+        "expires": (now + timedelta(seconds=LEASE_SECONDS)).isoformat(timespec="milliseconds"),
     }
 
 

@@ -147,7 +147,7 @@ def test_holder_renews_its_lease_while_it_works(
     from flowfleet import lock
     from flowfleet.connection import Target
 
-    monkeypatch.setattr(lock, "LEASE_SECONDS", 1.0)
+    monkeypatch.setattr(lock, "LEASE_SECONDS", 2.0)
     monkeypatch.setattr(lock, "RENEW_EVERY", 0.2)
     target = Target("dev", project.servers.url("dev"))
     name = lock_name(project.root.name, "dev")
@@ -155,7 +155,30 @@ def test_holder_renews_its_lease_while_it_works(
     other = lock.Lease(target, name, "flowfleet:test", "other-run")
 
     with lock.holding([mine], timeout=0):
-        time.sleep(2.5)  # well past the 1 s lease: only renewals keep it
+        time.sleep(5)  # well past the 2 s lease: only renewals keep it
         with pytest.raises(lock.Locked, match="held by long-run"), lock.holding([other], 0):
             pass
     assert lock_variable(project) is None  # released at the end
+
+
+def test_unchanged_apply_needs_no_lock(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = project.write(DEPLOYMENTS)
+    assert run(["apply", "-f", str(config), "-e", "dev", "--yes"]) == 0
+    held = lease(project, expires_in=600)
+    capsys.readouterr()
+
+    # Nothing to change: reads only, so another run's lease does not matter...
+    code = run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "0"])
+    assert code == 0
+    assert "No changes" in capsys.readouterr().out
+    assert lock_variable(project)["id"] == held["id"]  # type: ignore[index]
+
+    # ...while a change waits for it (here: refuses at once).
+    changed = project.write(DEPLOYMENTS + "  - name: d12\n    entrypoint: flows/main.py:main\n")
+    code = run(["apply", "-f", str(changed), "-e", "dev", "--yes", "--lock-timeout", "0"])
+    assert code == 1
+    assert "is locked by another flowfleet apply" in capsys.readouterr().err
+    assert names_on_server(project) == DECLARED
+    api(project.servers.url("dev"), "DELETE", f"/variables/{held['id']}")
