@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint typecheck test demo schema bench clean
+.PHONY: install lint typecheck test fuzz demo schema bench clean
 
 install: $(STAMP)
 
@@ -21,6 +21,14 @@ lint: install
 
 test: lint
 	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+# Longer coverage-guided fuzzing (atheris) of the config loader and the command line than
+# the short pass in `make test`; a crash fails and leaves its input in crash-<hash>.
+# FUZZ_RUNS per fuzzer.
+FUZZ_RUNS ?= 50000
+fuzz: install
+	$(BIN)/python tests/fuzz/fuzz_loader.py -runs=$(FUZZ_RUNS) -max_len=4096
+	$(BIN)/python tests/fuzz/fuzz_cli.py -runs=$(FUZZ_RUNS) -max_len=128 -len_control=0
 
 schema: install
 	$(BIN)/flowfleet schema > schema/flowfleet.schema.json
