@@ -113,6 +113,10 @@ GENERATORS: dict[str, Callable[[], bytes]] = {
     "string_10mb_variable": lambda: (
         FLOWFLEET_HEAD + f"    parameters: {{number: 1, name: '${{{'X' * 10 * MB}}}'}}\n"
     ).encode(),
+    "string_10mb_key": lambda: (
+        FLOWFLEET_HEAD + f"    parameters:\n      number: 1\n      ? {'k' * 10 * MB}\n      : 1\n"
+    ).encode(),
+    "legacy_string_10mb_key": lambda: (LEGACY_HEAD + f"    ? {'k' * 10 * MB}\n    : 1\n").encode(),
     "legacy_string_10mb_name": lambda: (
         LEGACY_HEAD.replace("daily", "d" * 10 * MB) + "    parameters: {number: 1, name: world}\n"
     ).encode(),
@@ -207,7 +211,9 @@ CATEGORIES = {
     "10 MB strings": [
         "flowfleet_string_10mb_cron",
         "flowfleet_string_10mb_variable_name",
+        "flowfleet_string_10mb_key",
         "legacy_string_10mb_name",
+        "legacy_string_10mb_key",
     ],
     "unicode names": [
         "flowfleet_name_zero_width_space",

@@ -26,6 +26,7 @@ DocPath = tuple[str | int, ...]
 MAX_DEPTH = 64
 MAX_NODES = 1_000_000
 MAX_FILE_BYTES = 16 * 1024 * 1024  # a config this big is a mistake; parsing it would take long
+MAX_KEY_LENGTH = 1024  # as for YAML's plain keys; longer ones (`? key`) would flood messages
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -331,6 +332,12 @@ class _Converter:
                 self._location(node),
             )
         self._check_scalar_tag(node)
+        if len(node.value) > MAX_KEY_LENGTH:
+            raise ConfigError(
+                f"a mapping key of {len(node.value):,} characters ({shown(node.value)}); keys "
+                f"are names of at most {MAX_KEY_LENGTH:,} characters: shorten it",
+                self._location(node),
+            )
         return str(node.value)
 
     def _check_scalar_tag(self, node: ScalarNode) -> None:
