@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint typecheck test docs demo schema bench clean
+.PHONY: install lint typecheck test docs fuzz demo schema bench clean
 
 install: $(STAMP)
 
@@ -25,6 +25,14 @@ test: lint docs
 # The documentation site (mkdocs.yml, docs/) into site/; --strict: any warning fails.
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
+
+# Longer coverage-guided fuzzing (atheris) of the config loader and the command line than
+# the short pass in `make test`; a crash fails and leaves its input in crash-<hash>.
+# FUZZ_RUNS per fuzzer.
+FUZZ_RUNS ?= 50000
+fuzz: install
+	$(BIN)/python tests/fuzz/fuzz_loader.py -runs=$(FUZZ_RUNS) -max_len=4096
+	$(BIN)/python tests/fuzz/fuzz_cli.py -runs=$(FUZZ_RUNS) -max_len=128 -len_control=0
 
 # The JSON Schema and the config reference page, both generated from the models.
 schema: install

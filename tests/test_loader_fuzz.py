@@ -64,6 +64,9 @@ def parse_quietly(raw: bytes) -> None:
 @example("? [a]\n: b")
 @example("<<: *x")
 @example("a: !!python/object/apply:os.system [echo]")
+@example("a: &a {x: 1}\nb: {<<: *a, <<: *a}")
+@example("[" * 10_000 + "]" * 10_000)
+@example("{a: " * 5_000 + "1" + "}" * 5_000)
 def test_parse_document_text(text: str) -> None:
     parse_quietly(text.encode("utf-8", "surrogatepass"))
 
@@ -314,3 +317,38 @@ def test_validate_flowfleet_shaped_document(project: Path, document: Any) -> Non
 )
 def test_validate_legacy_shaped_document(project: Path, document: Any) -> None:
     validate_document(project / "dev.yaml", document)
+
+
+# ---------------------------------------------------------------- (c) merge keys
+
+KEY = st.sampled_from(["ka", "kb", "kc", "kd"])
+SCALAR = st.one_of(st.integers(-5, 5), st.sampled_from(["va", "vb", "vc"]))
+
+
+@st.composite
+def merge_document(draw: st.DrawFn) -> str:
+    """Anchored mappings that may merge earlier ones, and a target merging some of them
+    (one alias or a list) next to keys of its own."""
+    lines = ["anchors:"]
+    count = draw(st.integers(1, 4))
+    for i in range(count):
+        own = draw(st.dictionaries(KEY, SCALAR, max_size=3))
+        parts = [f"{k}: {v}" for k, v in own.items()]
+        if i and draw(st.booleans()):
+            parts.insert(draw(st.integers(0, len(parts))), f"<<: *a{draw(st.integers(0, i - 1))}")
+        lines.append(f"  - &a{i} {{{', '.join(parts)}}}")
+    sources = draw(st.lists(st.integers(0, count - 1), min_size=1, max_size=3, unique=True))
+    merge = f"*a{sources[0]}" if len(sources) == 1 else f"[{', '.join(f'*a{s}' for s in sources)}]"
+    own = draw(st.dictionaries(KEY, SCALAR, max_size=3))
+    parts = [f"{k}: {v}" for k, v in own.items()]
+    parts.insert(draw(st.integers(0, len(parts))), f"<<: {merge}")
+    lines.append(f"target: {{{', '.join(parts)}}}")
+    return "\n".join(lines) + "\n"
+
+
+@FUZZ
+@given(merge_document())
+@example("anchors:\n  - &a0 {ka: 1}\n  - &a1 {<<: *a0, kb: 2}\ntarget: {ka: 3, <<: [*a1, *a0]}\n")
+def test_merge_keys_mean_what_yaml_says(text: str) -> None:
+    """Keys next to '<<' win, then the merged mappings from left to right, as in PyYAML."""
+    assert parse_document(text.encode(), "m.yaml", environ={}).data == yaml.safe_load(text)

@@ -15,6 +15,7 @@ import functools
 import keyword
 from pathlib import Path
 
+from flowfleet.config.checks import shown
 from flowfleet.errors import FlowfleetError
 from flowfleet.flow_parameters import ParameterProblem, check_parameters
 from flowfleet.flow_schema import SignatureError, build_signature, runtime_model
@@ -80,7 +81,10 @@ def _locate(root: Path, written: str, entrypoint: str) -> tuple[Path, str]:
         base = root.resolve()
         path = (base / relative).resolve()
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
-        raise EntrypointError(f"cannot resolve {written!r}: {exc}") from None
+        raise EntrypointError(
+            f"cannot resolve {shown(written)}: {exc}; point the entrypoint at the flow file"
+            " itself, or fix the symlink"
+        ) from None
     if not path.is_relative_to(base):
         raise EntrypointError(
             f"entrypoint {entrypoint!r} leaves the project folder: {written!r} resolves to"
@@ -91,9 +95,16 @@ def _locate(root: Path, written: str, entrypoint: str) -> tuple[Path, str]:
             f"entrypoint {entrypoint!r}: {written!r} is not a .py file; expected PATH.py:FUNCTION"
             " with the path of the Python file that defines the flow"
         )
-    if path.is_dir():
+    try:
+        is_dir, is_file = path.is_dir(), path.is_file()
+    except OSError as exc:  # e.g. a name longer than the file system allows
+        raise EntrypointError(
+            f"cannot read flow file {shown(written)}: {exc.strerror}; expected PATH.py:FUNCTION"
+            " with the path of the Python file that defines the flow"
+        ) from None
+    if is_dir:
         raise EntrypointError(f"flow file {written!r} is a folder, not a file")
-    if not path.is_file():
+    if not is_file:
         raise EntrypointError(f"flow file {written!r} does not exist{_nearby(path, written, base)}")
     return path, path.relative_to(base).as_posix()
 
@@ -150,8 +161,12 @@ def _flow(module: SourceModule, display: str, function: str) -> Flow:
 
 
 def _no_function(module: SourceModule, display: str, function: str) -> str:
-    message = f"{display} has no top-level function '{function}'"
-    close = difflib.get_close_matches(function, list(module.functions), n=1)
+    message = f"{display} has no top-level function {shown(function)}"
+    close = (
+        difflib.get_close_matches(function, list(module.functions), n=1)
+        if len(function) < 200
+        else []
+    )
     if close:
         return f"{message}; did you mean '{close[0]}'?"
     if module.functions:

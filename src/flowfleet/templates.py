@@ -63,9 +63,15 @@ class TemplateError(Exception):
 
 def read_template_file(root: Path, ref: str) -> dict[str, Any]:
     """A base job template from a JSON or YAML file inside the project folder."""
-    path = (root / ref).resolve()
+    try:
+        path = (root / ref).resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
+        raise TemplateError(f"cannot resolve base job template '{ref}': {exc}") from None
     if not path.is_relative_to(root.resolve()):
-        raise TemplateError(f"base job template '{ref}' is outside the project folder")
+        raise TemplateError(
+            f"base job template '{ref}' resolves to {path}, outside the project folder "
+            f"{root.resolve()}; keep template files inside the project folder"
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

@@ -6,12 +6,19 @@ import difflib
 import importlib.util
 import re
 import sys
+import unicodedata
 import zoneinfo
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 MAX_RRULE_LENGTH = 6500  # Prefect's limit
+SHOWN = 60  # characters of a value quoted in a message
+
+
+def shown(value: str) -> str:
+    """`value` in quotes for a message, cut short if long (a 10 MB value stays readable)."""
+    return repr(value if len(value) <= SHOWN else value[: SHOWN - 3] + "...")
 
 
 def one_schedule_kind(cron: object, interval: object, rrule: object) -> None:
@@ -36,13 +43,15 @@ def cron(value: str) -> str:
     fields = value.split()
     if not value.startswith("@") and len(fields) != 5:
         raise ValueError(
-            f"cron '{value}' has {len(fields)} fields; expected 5 "
+            f"cron {shown(value)} has {len(fields)} fields; expected 5 "
             "(minute hour day-of-month month day-of-week), e.g. '0 6 * * *'"
         )
     if any(f.casefold() in ("r", "h") or f.upper().startswith("H(") for f in fields):
-        raise ValueError(f"cron '{value}': random (R) and hashed (H) expressions are unsupported")
+        raise ValueError(
+            f"cron {shown(value)}: random (R) and hashed (H) expressions are unsupported"
+        )
     if value.strip().lower() == "@reboot" or not _croniter().croniter.is_valid(value):
-        raise ValueError(f"invalid cron expression '{value}'{_out_of_range(fields)}")
+        raise ValueError(f"invalid cron expression {shown(value)}{_out_of_range(fields)}")
     return value
 
 
@@ -68,7 +77,15 @@ def name(value: str) -> str:
         raise ValueError("expected a non-empty name, found the text ''")
     if any(c in value for c in "/%&><"):
         raise ValueError(
-            f"a name cannot contain '/', '%', '&', '>' or '<'; found the text {value!r}"
+            f"a name cannot contain '/', '%', '&', '>' or '<'; found the text {shown(value)}"
+        )
+    invisible = next((c for c in value if unicodedata.category(c) in ("Cc", "Cf")), None)
+    if invisible is not None:  # zero-width, right-to-left marks, control characters
+        what = unicodedata.name(invisible, "a control character")
+        raise ValueError(
+            f"a name cannot contain invisible characters; found U+{ord(invisible):04X} ({what}) "
+            f"at position {value.index(invisible) + 1} of {shown(value)}: remove it "
+            "(two names that look the same would be different deployments)"
         )
     return value
 
@@ -78,7 +95,7 @@ def variable_name(value: str) -> str:
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value):
         raise ValueError(
             "expected the name of an environment variable (letters, digits and '_'), "
-            f"found the text {value!r}"
+            f"found the text {shown(value)}"
         )
     return value
 
@@ -95,7 +112,7 @@ def rrule(value: str) -> str:
         reason = str(exc)
         if "unpack" in reason or not reason:
             reason = "expected NAME=VALUE parts separated by ';', e.g. 'FREQ=WEEKLY;BYDAY=MO'"
-        raise ValueError(f"invalid rrule '{value}': {reason}") from None
+        raise ValueError(f"invalid rrule {shown(value)}: {reason}") from None
     return value
 
 
@@ -103,11 +120,11 @@ def timezone(value: str) -> str:
     """An IANA time zone name, e.g. 'Europe/Berlin'."""
     zones = available_timezones()
     if value not in zones:
-        close = difflib.get_close_matches(value, zones, n=1)
+        close = difflib.get_close_matches(value, zones, n=1) if len(value) <= SHOWN else []
         hint = (
             f"; did you mean '{close[0]}'?" if close else " (an IANA name such as 'Europe/Berlin')"
         )
-        raise ValueError(f"unknown time zone '{value}'{hint}")
+        raise ValueError(f"unknown time zone {shown(value)}{hint}")
     return value
 
 

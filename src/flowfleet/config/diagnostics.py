@@ -72,6 +72,10 @@ def _message(
     if error["type"] == "too_short":
         wanted = EXPECTED_AT_LEAST.get(str(path[-1]) if path else "", "at least one value")
         return f"{prefix}expected {wanted}, found {found}"
+    if error["type"] in ("too_long", "string_too_long") and isinstance(error["input"], str):
+        limit = error.get("ctx", {}).get("max_length")
+        length = len(error["input"])
+        return f"{prefix}expected at most {limit} characters, found {length}: {found}"
     if error["type"] == "extra_forbidden":
         key = str(path[-1])
         return f"{prefix}unknown key '{key}'; {_suggest(key, _allowed_keys(model, path[:-1]))}"

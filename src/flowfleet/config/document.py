@@ -18,12 +18,15 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from flowfleet.config.checks import shown
 from flowfleet.errors import ConfigError, Location
 
 DocPath = tuple[str | int, ...]
 
 MAX_DEPTH = 64
 MAX_NODES = 1_000_000
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a config this big is a mistake; parsing it would take long
+MAX_KEY_LENGTH = 1024  # as for YAML's plain keys; longer ones (`? key`) would flood messages
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -81,12 +84,19 @@ def read_document(path: Path, display: str | None = None) -> Document:
     """Read and parse `path`; every failure is a ConfigError with file:line:column."""
     file = display or str(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise ConfigError(
             f"{file}: cannot read the file ({reason}); give the config file with -f FILE", None
         ) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(
+            f"the file is larger than {MAX_FILE_BYTES // 2**20} MiB; a config file this big is "
+            "a mistake (a generated or binary file?): give the right file with -f FILE",
+            Location(file, 1, 1),
+        )
     return parse_document(raw, file)
 
 
@@ -100,9 +110,7 @@ def parse_document(raw: bytes, file: str, environ: Mapping[str, str] | None = No
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", Location(file, 1, 1)) from None
     except RecursionError:
-        raise ConfigError(
-            f"nesting deeper than {MAX_DEPTH} levels; flatten the file", Location(file, 1, 1)
-        ) from None
+        raise _too_deep(text, file) from None
     if root is None or (isinstance(root, ScalarNode) and root.value == "" and _is_null(root)):
         what = "the file has no content, only comments" if text.strip() else "the file is empty"
         raise ConfigError(
@@ -128,6 +136,23 @@ def _decode(raw: bytes, file: str) -> str:
             "save the file as UTF-8",
             Location(file, line, column),
         ) from None
+
+
+def _too_deep(text: str, file: str) -> ConfigError:
+    """Where the nesting first goes deeper than MAX_DEPTH (PyYAML's composer recurses; its
+    parser does not, so the events say where, whatever the stack depth was)."""
+    depth = 0
+    location = Location(file, 1, 1)
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            mark = event.start_mark
+            if depth > MAX_DEPTH and mark is not None:  # where the converter would stop
+                location = Location(file, mark.line + 1, mark.column + 1)
+                break
+            depth += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return ConfigError(f"nesting deeper than {MAX_DEPTH} levels; flatten the file", location)
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
@@ -244,14 +269,25 @@ class _Converter:
                 self._location(node),
             )
 
-    def _mapping(self, node: MappingNode, path: DocPath) -> dict[str, Any]:
+    def _mapping(
+        self, node: MappingNode, path: DocPath, skip: frozenset[str] = frozenset()
+    ) -> dict[str, Any]:
+        """The mapping's keys and values; keys in `skip` (set by the mapping this one is
+        merged into) are checked but not converted, so each path keeps its own position."""
         self._check_tag(node, f"{_TAG}map")
         result: dict[str, Any] = {}
         first_seen: dict[str, Node] = {}
-        merged: dict[str, Any] = {}
+        merge: tuple[Node, Node] | None = None
         for key_node, value_node in node.value:
             if key_node.tag == f"{_TAG}merge":
-                merged = {**self._merge_sources(value_node, path), **merged}
+                if merge is not None:
+                    line = merge[0].start_mark.line + 1
+                    raise ConfigError(
+                        f"duplicate merge key '<<' (first on line {line}); merge several "
+                        "mappings with one key and a list: '<<: [*first, *second]'",
+                        self._location(key_node),
+                    )
+                merge = (key_node, value_node)
                 continue
             key = self._key(key_node)
             if key in first_seen:
@@ -262,21 +298,31 @@ class _Converter:
                     self._location(key_node),
                 )
             first_seen[key] = key_node
+            if key in skip:
+                continue
             mark = key_node.start_mark
             self.document.key_marks[(*path, key)] = (mark.line + 1, mark.column + 1)
             result[key] = self.convert(value_node, (*path, key))
-        return {**{k: v for k, v in merged.items() if k not in result}, **result}
+        if merge is None:
+            return result
+        merged = self._merge_sources(merge[1], path, skip | frozenset(result))
+        return {**merged, **result}
 
-    def _merge_sources(self, node: Node, path: DocPath) -> dict[str, Any]:
+    def _merge_sources(self, node: Node, path: DocPath, skip: frozenset[str]) -> dict[str, Any]:
+        """The merged mappings' keys that are not in `skip`; the first source wins."""
         sources = node.value if isinstance(node, SequenceNode) else [node]
-        merged: dict[str, Any] = {}
-        for source in reversed(sources):
+        parts: list[dict[str, Any]] = []
+        for source in sources:
             if not isinstance(source, MappingNode):
                 raise ConfigError(
                     "a merge key '<<' must refer to a mapping (or a list of mappings)",
                     self._location(source),
                 )
-            merged.update(self._mapping(source, path))
+            parts.append(self._mapping(source, path, skip))
+            skip = skip | frozenset(parts[-1])
+        merged: dict[str, Any] = {}
+        for part in reversed(parts):  # the order the keys had before
+            merged.update(part)
         return merged
 
     def _key(self, node: Node) -> str:
@@ -286,6 +332,12 @@ class _Converter:
                 self._location(node),
             )
         self._check_scalar_tag(node)
+        if len(node.value) > MAX_KEY_LENGTH:
+            raise ConfigError(
+                f"a mapping key of {len(node.value):,} characters ({shown(node.value)}); keys "
+                f"are names of at most {MAX_KEY_LENGTH:,} characters: shorten it",
+                self._location(node),
+            )
         return str(node.value)
 
     def _check_scalar_tag(self, node: ScalarNode) -> None:
@@ -318,7 +370,7 @@ class _Converter:
             body = _VAR_BODY.fullmatch(match.group(2))
             if body is None:
                 raise ConfigError(
-                    f"invalid variable reference '{match.group(0)}'; expected ${{NAME}} or "
+                    f"invalid variable reference {shown(match.group(0))}; expected ${{NAME}} or "
                     "${NAME:-default} with NAME made of letters, digits and '_'",
                     self._location(node),
                 )

@@ -36,7 +36,7 @@ from flowfleet.config.models import (
 )
 
 IB_BLOCK_WARNING = (
-    "'ib-block' names a Prefect 2 infrastructure block ('{block}'); Prefect 3 has no "
+    "'ib-block' names a Prefect 2 infrastructure block ({block}); Prefect 3 has no "
     "infrastructure blocks, so it is ignored. Declare the infrastructure as a work pool "
     "('work_pool: {{name: ...}}') and per-deployment 'job_variables' instead."
 )

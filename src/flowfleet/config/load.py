@@ -10,6 +10,7 @@ from typing import Literal, TypeVar
 import pydantic
 
 from flowfleet.config import legacy
+from flowfleet.config.checks import SHOWN, shown
 from flowfleet.config.diagnostics import describe, problems_from
 from flowfleet.config.document import (
     DocPath,
@@ -61,6 +62,7 @@ def load_config(
 ) -> LoadedConfig:
     """Read `path`. `project` overrides the project name; `environment` names the single
     environment of a file in the older format (default: the file's stem)."""
+    _check_not_linked_out(path, display or str(path))
     document = read_document(path, display)
     file = document.file
     if not isinstance(document.data, dict):
@@ -81,7 +83,7 @@ def load_config(
     config = legacy.to_config(old, default_project, environment or _slug(path.stem))
     warnings: tuple[Warning, ...] = ()
     if old.ib_block is not None:
-        message = legacy.IB_BLOCK_WARNING.format(block=old.ib_block)
+        message = legacy.IB_BLOCK_WARNING.format(block=shown(old.ib_block))
         warnings = (Warning(document.locate(("ib-block",), key=True), message),)
     return LoadedConfig(file, root, fmt, config, document, warnings)
 
@@ -103,6 +105,23 @@ def load_text(text: str, root: Path, *, display: str, project: str | None = None
     return LoadedConfig(document.file, root, "flowfleet", config, document)
 
 
+def _check_not_linked_out(path: Path, file: str) -> None:
+    """A config file that is a symlink to a file outside its own folder would make the
+    target's folder the project folder (flows, templates): refuse it."""
+    try:
+        folder = path.absolute().parent.resolve()
+        target = path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: reading the file reports it
+        return
+    if path.is_symlink() and not target.is_relative_to(folder):
+        raise ConfigError(
+            f"the config file is a symlink to {target}, outside the project folder {folder}; "
+            "copy the file into the project folder, or give the real file with "
+            f"-f {target}",
+            Location(file, 1, 1),
+        )
+
+
 M = TypeVar("M", bound=pydantic.BaseModel)
 
 
@@ -120,6 +139,12 @@ def _validate(model: type[M], document: Document) -> M:
 
 def unset_variable(unset: UnsetVariable) -> Problem:
     """The problem of a `${VAR}` without a value."""
+    if len(unset.name) > SHOWN:
+        return Problem(
+            unset.location,
+            f"environment variable {shown(unset.name)} is not set and has no default; "
+            "a variable name this long is probably a mistake",
+        )
     return Problem(
         unset.location,
         f"environment variable '{unset.name}' is not set and has no default; "
