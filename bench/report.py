@@ -16,6 +16,7 @@ from typing import Any
 
 PLOTTED = (
     "prefect deploy --all",
+    "prefect deploy --all (unchanged)",
     "flowfleet apply (cold)",
     "flowfleet apply (unchanged)",
     "flowfleet apply (1 % changed)",
@@ -188,6 +189,7 @@ def targets(data: dict[str, Any]) -> list[str]:
     lines = []
     for server in sorted({k[0] for k in t}):
         lines += [
+            _faster(t, server, f"{deploy} (unchanged)", unchanged, 100, 10),
             _faster(t, server, deploy, unchanged, 100, 10),
             _at_most(t, (server, unchanged, 1000), 3.0, "s"),
             _faster(t, server, deploy, cold, 100, 5),

@@ -1,11 +1,11 @@
 """The flowfleet benchmark: `make bench` (or `.venv/bin/python -m bench.run --help`).
 
 For each server kind (SQLite, PostgreSQL), each N (--sizes) and each run (--runs), fresh
-Prefect servers on 127.0.0.1 are started, and timed on them: `prefect deploy --all`
-(N <= --prefect-deploy-max), `flowfleet apply --yes` cold, unchanged and with 1 % of the
-deployments changed, `flowfleet plan`, and the raw API floor. Then offline: `flowfleet
---help`, `validate` of examples/quickstart, and validate, render and plan at
---offline-size. Writes bench/results/<time>.json, bench/results/latest.{json,md} and
+Prefect servers on 127.0.0.1 are started, and timed on them: `prefect deploy --all` cold
+and again unchanged (N <= --prefect-deploy-max), `flowfleet apply --yes` cold, unchanged
+and with 1 % of the deployments changed, `flowfleet plan`, and the raw API floor. Then
+offline: `flowfleet --help`, `validate` of examples/quickstart, and validate, render and
+plan at --offline-size. Writes bench/results/<time>.json, bench/results/latest.{json,md} and
 bench/results/latest.png. Quick run: `make bench BENCH_ARGS="--sizes 10,100 --runs 1"`.
 """
 
@@ -158,6 +158,8 @@ def one_round(
     with fresh_servers(work, names, postgres) as urls:
         if "deploy" in urls:
             record(kind, "prefect deploy --all", n, prefect_deploy(root, n, urls["deploy"]))
+            again = prefect_deploy(root, n, urls["deploy"])  # the same, unchanged, again
+            record(kind, "prefect deploy --all (unchanged)", n, again)
         for tool, sample in flowfleet_round(root, n, urls["flowfleet"]):
             record(kind, tool, n, sample)
         for tool, sample in floor_round(root, n, urls["floor"]):

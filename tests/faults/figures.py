@@ -29,6 +29,11 @@ INVALID = ROOT / "tests" / "invalid"
 TESTS = [
     "tests/integration/test_faults.py",
     "tests/integration/test_faults_sigkill.py",
+    "tests/integration/test_lock.py",
+    "tests/integration/test_protected.py",
+    "tests/integration/test_two_projects.py",
+    "tests/integration/test_saved_plan.py",
+    "tests/integration/test_masking.py",
 ]
 BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"
 
@@ -80,6 +85,7 @@ def table(figures: dict[str, Any]) -> str:
             "refused keys (401/403/422) tried",
             f"{refused['cases']}; writes that reached the server: {refused['writes']}",
         ),
+        *_rails(figures),
         ("runs converged (a later plan was empty)", str(figures["converged"])),
         ("bad inputs tried (tests/invalid)", str(figures["bad_inputs"])),
         (
@@ -91,6 +97,37 @@ def table(figures: dict[str, Any]) -> str:
     lines += [f"| {what} | {figure} |" for what, figure in rows]
     lines += ["", "The interrupted apply's summary in that run:", "", "```text"]
     return "\n".join([*lines, *kill["output"], "```"])
+
+
+def _rails(figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """The safety rails' rows: lock, protected, two projects, saved plans, masking."""
+    lock, saved = figures["lock"], [figures["saved_plan_server"], figures["saved_plan_config"]]
+    refused, writes = sum(s["refused"] for s in saved), sum(s["writes"] for s in saved)
+    return [
+        (
+            "concurrent applies of one environment (lock)",
+            f"{lock['concurrent_applies']} at once, {lock['declared']} deployments: "
+            f"{lock['duplicates']} duplicated, {lock['missing']} missing",
+        ),
+        (
+            "prunes of a protected deployment",
+            f"{figures['protected']['blocked_prunes']} blocked; deleted: "
+            f"{figures['protected']['deleted_while_protected']}",
+        ),
+        (
+            "prunes with two projects on one server",
+            f"{figures['two_projects']['prunes']}; the other project's deployments deleted: "
+            f"{figures['two_projects']['foreign_deleted']}",
+        ),
+        (
+            "saved plans applied after the server or config changed",
+            f"{refused} refused; writes: {writes}",
+        ),
+        (
+            "outputs checked for a secret `job_variables.env` value",
+            f"{figures['masking']['outputs_checked']}; leaks: {figures['masking']['leaks']}",
+        ),
+    ]
 
 
 def collect(folder: Path) -> dict[str, Any]:

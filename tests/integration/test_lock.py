@@ -14,6 +14,7 @@ import pytest
 
 from flowfleet.cli.main import run
 from flowfleet.lock import lock_name
+from tests.faults.figures import record
 from tests.integration.conftest import Project, api, deployments_of
 
 pytestmark = pytest.mark.xdist_group("servers")
@@ -67,6 +68,16 @@ def test_two_concurrent_applies_create_each_deployment_once(project: Project) ->
         == 1
     )
     assert lock_variable(project) is None  # released
+    found = names_on_server(project)
+    record(
+        "lock",
+        {
+            "concurrent_applies": len(runs),
+            "declared": len(DECLARED),
+            "duplicates": len(found) - len(set(found)),
+            "missing": len(set(DECLARED) - set(found)),
+        },
+    )
 
 
 def test_lock_timeout_zero_refuses_while_another_run_holds_it(

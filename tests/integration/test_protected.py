@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from flowfleet.cli.main import run
+from tests.faults.figures import record
 from tests.integration.conftest import Project, deployments_of, read_deployment
 
 pytestmark = pytest.mark.xdist_group("servers")
@@ -44,7 +45,9 @@ def test_protected_deployment_survives_prune_until_unprotected(
         "apply, then remove it from the config" in " ".join(captured.err.split())
     )
     # a plan error blocks the whole apply: the unprotected one is not deleted either
-    assert sorted(d["name"] for d in deployments_of(url, project.flow)) == ["ordinary", "precious"]
+    kept = sorted(d["name"] for d in deployments_of(url, project.flow))
+    assert kept == ["ordinary", "precious"]
+    record("protected", {"blocked_prunes": 1, "deleted_while_protected": 2 - len(kept)})
 
     project.write(BOTH.replace("PROTECTED", "false"))
     assert run(["apply", "-f", str(config), "-e", "dev", "--yes"]) == 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from flowfleet.cli.main import run
+from tests.faults.figures import record
 from tests.integration.conftest import Project, api, deployments_of, read_deployment
 
 pytestmark = pytest.mark.xdist_group("servers")
@@ -93,6 +94,7 @@ def test_saved_plan_refused_when_the_server_changed(
     after = read_deployment(url, project.flow, "first")
     assert after is not None and after["parameters"] == {"number": 1}
     assert after["description"] == "edited in the UI"
+    record("saved_plan_server", {"refused": 1, "writes": 0})
 
 
 def test_saved_plan_refused_when_the_config_changed(
@@ -109,6 +111,7 @@ def test_saved_plan_refused_when_the_config_changed(
         f"deployment:{project.flow}/second (changed)"
     ) in err
     assert names(project) == ["first"]
+    record("saved_plan_config", {"refused": 1, "writes": 0})
 
 
 def test_saved_plan_fixes_its_options(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from flowfleet.cli.main import run
+from tests.faults.figures import record
 from tests.integration.conftest import Project, deployments_of
 
 pytestmark = pytest.mark.xdist_group("servers")
@@ -67,6 +68,7 @@ def test_prune_in_one_project_never_deletes_the_others(
     write(alpha, a, url, ["a1"], flow)
     assert apply(alpha, "--prune") == 0
     assert sorted(on_server(url, flow)) == ["a1"]
+    record("two_projects", {"projects": 2, "prunes": 2, "foreign_deleted": 0})
 
 
 def test_prune_in_one_environment_never_deletes_another_on_the_same_server(

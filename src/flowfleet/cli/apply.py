@@ -53,19 +53,11 @@ def apply(
     from flowfleet.commands.apply import run_apply, run_saved_apply
 
     if plan_file is not None:
+        given = {"--file": file, "--env": env, "--project": project, "--prune": prune}
+        given |= {"--adopt": adopt, "--preview": preview}
         return run_saved_apply(
             plan_file,
-            given=[
-                n
-                for n, v in (
-                    ("--file", file),
-                    ("--env", env),
-                    ("--project", project),
-                    ("--prune", prune),
-                    ("--adopt", adopt),
-                )
-                if v
-            ],
+            given=[name for name, value in given.items() if value],
             max_deletes=max_deletes,
             as_json=json,
             lock_timeout=lock_timeout,
