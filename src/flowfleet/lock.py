@@ -184,3 +184,78 @@ def _expired(value: dict[str, Any]) -> bool:
     if expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
     return expires <= datetime.now(UTC)
+
+
+# Planning before the lock. An apply plans without the lock first (an unchanged apply
+# then never writes), and must not apply that plan if another apply wrote in between.
+# Every apply that writes first sets the environment's *generation* variable
+# (`flowfleet_generation__<project>__<env>`) to a fresh token, under the lock. Before
+# planning, a run notes the generation and whether the lock is held; once it holds the
+# lock, the plan stands only if the lock was free then and the generation is the same:
+# any apply that wrote after that moment (or was writing then) changed one or the other.
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a run saw of one environment before planning."""
+
+    held: bool
+    generation: str | None
+
+
+def generation_name(lease: Lease) -> str:
+    return lease.name.replace("flowfleet_lock__", "flowfleet_generation__", 1)
+
+
+def seen_before_planning(leases: Sequence[Lease]) -> list[Seen]:
+    """The generation first, then the lock (this order matters: see above)."""
+    return [asyncio.run(_seen(lease)) for lease in leases]
+
+
+def written_since(leases: Sequence[Lease], seen: Sequence[Seen]) -> bool:
+    """With the locks held: did another apply write since `seen` (or was it writing)?"""
+    return any(
+        before.held or asyncio.run(_generation(lease)) != before.generation
+        for lease, before in zip(leases, seen, strict=True)
+    )
+
+
+def mark_writing(leases: Sequence[Lease]) -> None:
+    """With the locks held, before the first write: a new generation for each."""
+    for lease in leases:
+        asyncio.run(_set_generation(lease, uuid.uuid4().hex))
+
+
+async def _seen(lease: Lease) -> Seen:
+    generation = await _generation(lease)
+    async with connect(lease.target) as api:
+        try:
+            await api.call("GET", f"/variables/name/{lease.name}")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            return Seen(held=False, generation=generation)
+    return Seen(held=True, generation=generation)
+
+
+async def _generation(lease: Lease) -> str | None:
+    async with connect(lease.target) as api:
+        try:
+            variable = await api.call("GET", f"/variables/name/{generation_name(lease)}")
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            return None
+    return str(variable.get("value"))
+
+
+async def _set_generation(lease: Lease, token: str) -> None:
+    name = generation_name(lease)
+    async with connect(lease.target) as api:
+        try:
+            await api.call("PATCH", f"/variables/name/{name}", {"value": token})
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            body = {"name": name, "value": token, "tags": [lease.marker]}
+            await api.call("POST", "/variables/", body)

@@ -193,3 +193,32 @@ def test_unchanged_apply_needs_no_lock(
     assert "is locked by another flowfleet apply" in capsys.readouterr().err
     assert names_on_server(project) == DECLARED
     api(project.servers.url("dev"), "DELETE", f"/variables/{held['id']}")
+
+
+def test_a_plan_made_before_the_lock_stands_only_if_no_apply_wrote_since(
+    project: Project,
+) -> None:
+    from flowfleet import lock
+    from flowfleet.connection import Target
+
+    target = Target("dev", project.servers.url("dev"))
+    name = lock_name(project.root.name, "dev")
+    mine = [lock.Lease(target, name, "flowfleet:test", "me")]
+    other = [lock.Lease(target, name, "flowfleet:test", "other")]
+
+    seen = lock.seen_before_planning(mine)
+    assert seen == [lock.Seen(held=False, generation=None)]
+    assert not lock.written_since(mine, seen)  # nobody wrote: the plan stands
+
+    with lock.holding(other, timeout=0):
+        lock.mark_writing(other)  # another apply writes...
+    assert lock.written_since(mine, seen)  # ...so the plan must be made again
+
+    seen = lock.seen_before_planning(mine)
+    assert seen[0].generation is not None and not lock.written_since(mine, seen)
+
+    held = lease(project, expires_in=600)  # an apply is running while we plan
+    seen = lock.seen_before_planning(mine)
+    assert seen[0].held
+    api(project.servers.url("dev"), "DELETE", f"/variables/{held['id']}")
+    assert lock.written_since(mine, seen)  # it may have written after we read

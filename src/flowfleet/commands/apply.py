@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from flowfleet import planfile, report
@@ -12,7 +12,13 @@ from flowfleet.apply import ApplyResult
 from flowfleet.commands.common import load_desired
 from flowfleet.deploy import EnvironmentPlan, apply_environment, environment_leases, plan_all
 from flowfleet.errors import FlowfleetError
-from flowfleet.lock import DEFAULT_TIMEOUT, holding
+from flowfleet.lock import (
+    DEFAULT_TIMEOUT,
+    holding,
+    mark_writing,
+    seen_before_planning,
+    written_since,
+)
 from flowfleet.output import err, out, print_json
 from flowfleet.plan import Action
 from flowfleet.planfile import SavedPlan
@@ -37,23 +43,27 @@ def run_apply(
     lock_timeout: float = DEFAULT_TIMEOUT,
     saved: SavedPlan | None = None,
 ) -> int:
-    """Validate and plan every environment; when anything is to change, lock, plan again
-    and apply each; 1 if any change failed. With a saved plan, apply it only if planning
-    again (under the lock) gives exactly that plan."""
+    """Validate and plan every environment; when anything is to change, lock (planning
+    again if another apply wrote meanwhile) and apply each; 1 if any change failed. With
+    a saved plan, apply it only if planning again (under the lock) gives exactly it."""
     if lock_timeout < 0:
         raise Refused(f"--lock-timeout must be 0 or more seconds, not {lock_timeout:g}")
     desired = load_desired(files, environments, project)
+    leases = environment_leases(desired)
+    seen = None
     if saved is None:
+        seen = seen_before_planning(leases)
         plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
         if not any(p.has_changes for p in plans):  # reads only: no lock, no write
             return _apply_plans(plans, max_deletes, yes, as_json)
-    # Something to change: take the lock and plan again under it, so that what is
-    # applied is planned against the server as it is while no other apply runs.
-    with holding(environment_leases(desired), lock_timeout):
-        plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
+    # Something to change: take the lock; plan again under it if another apply wrote
+    # since (or was writing) — what is applied is planned against the server as it is.
+    with holding(leases, lock_timeout):
+        if seen is None or written_since(leases, seen):
+            plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
         if saved is not None:
             planfile.check(saved, plans)  # the saved plan was reviewed: no question
-        return _apply_plans(plans, max_deletes, yes, as_json)
+        return _apply_plans(plans, max_deletes, yes, as_json, lambda: mark_writing(leases))
 
 
 def run_saved_apply(
@@ -83,7 +93,11 @@ def run_saved_apply(
 
 
 def _apply_plans(
-    plans: Sequence[EnvironmentPlan], max_deletes: int, yes: bool, as_json: bool
+    plans: Sequence[EnvironmentPlan],
+    max_deletes: int,
+    yes: bool,
+    as_json: bool,
+    before_writes: Callable[[], None] = lambda: None,
 ) -> int:
     _check(plans, max_deletes)
     if not as_json:
@@ -93,6 +107,7 @@ def _apply_plans(
             print_json({"plans": report.plan_json(plans), "results": []})
         return 0
     _confirm(yes)
+    before_writes()
     results = [_apply_one(p, quiet=as_json) for p in plans]
     if as_json:
         print_json(
