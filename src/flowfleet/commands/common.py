@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from flowfleet.errors import FlowfleetError
 from flowfleet.output import err
 from flowfleet.validate import Desired, load_and_validate
 
@@ -21,3 +22,14 @@ def load_desired(
                 seen.add(warning)
                 err(str(warning))
     return desired
+
+
+def write_new_file(path: Path, text: str, *, force: bool) -> None:
+    """Write `text` to `path`; an existing file only with `force`."""
+    try:
+        with path.open("w" if force else "x", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+    except FileExistsError:
+        raise FlowfleetError(f"{path} exists; pass --force to overwrite it") from None
+    except OSError as exc:
+        raise FlowfleetError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from flowfleet.api import connect
+from flowfleet.commands.common import write_new_file
+from flowfleet.config.load import project_slug
 from flowfleet.connection import resolve_target
 from flowfleet.errors import FlowfleetError
 from flowfleet.export import ServerState, dump_export, export_config, read_server
@@ -39,7 +41,7 @@ def run_export(
     if output is not None and output.exists() and not force:
         raise FlowfleetError(f"{output} exists; pass --force to overwrite it")
     root = (output.parent if output is not None else Path.cwd()).resolve()
-    name = project or _slug(root.name)
+    name = project or project_slug(root.name, fallback="project")
     _check_name("--project", name, "project")
     connection = _connection(api_url, api_key_env, local)
     target = resolve_target(root, environment, _environment(connection))
@@ -57,7 +59,7 @@ def run_export(
     if output is None:
         sys.stdout.write(text)
         return 0
-    _write(output, text, force=force)
+    write_new_file(output, text, force=force)
     count, pools = len(config["deployments"]), len(config.get("work_pools", {}))
     out(f"wrote {output}: {count} deployment(s), {pools} work pool(s) from {target.url}")
     return 0
@@ -105,19 +107,3 @@ def _check_name(option: str, value: str, what: str) -> None:
             f"{option} '{value}' is not a valid {what} name; use letters, digits, "
             "'_', '.' and '-', starting with a letter or digit"
         )
-
-
-def _slug(name: str) -> str:
-    """A folder name as a project name: other characters become '-'."""
-    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-._")
-    return slug or "project"
-
-
-def _write(path: Path, text: str, *, force: bool) -> None:
-    try:
-        with path.open("w" if force else "x", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-    except FileExistsError:
-        raise FlowfleetError(f"{path} exists; pass --force to overwrite it") from None
-    except OSError as exc:
-        raise FlowfleetError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -11,6 +11,7 @@ import re
 import sys
 from pathlib import Path
 
+from flowfleet.commands.common import write_new_file
 from flowfleet.errors import FlowfleetError
 from flowfleet.importer import convert, dump_config, read_prefect_yaml
 from flowfleet.output import err, out
@@ -34,17 +35,7 @@ def run_import(source: Path, *, output: Path | None, environment: str, force: bo
     if output is None:
         sys.stdout.write(text)
         return 0
-    _write(output, text, force=force)
+    write_new_file(output, text, force=force)
     count = len(converted.config["deployments"])
     out(f"wrote {output}: {count} deployment{'s' if count != 1 else ''} from {source}")
     return 0
-
-
-def _write(path: Path, text: str, *, force: bool) -> None:
-    try:
-        with path.open("w" if force else "x", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-    except FileExistsError:
-        raise FlowfleetError(f"{path} exists; pass --force to overwrite it") from None
-    except OSError as exc:
-        raise FlowfleetError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -73,14 +73,14 @@ def load_config(
         )
     fmt: Format = "flowfleet" if _FLOWFLEET_KEYS & document.data.keys() else "legacy"
     root = path.resolve().parent
-    default_project = project or _slug(root.name)
+    default_project = project or project_slug(root.name)
     if fmt == "flowfleet":
         config = _validate(Config, document)
         if project or config.project is None:
             config = config.model_copy(update={"project": default_project})
         return LoadedConfig(file, root, fmt, config, document)
     old = _validate(legacy.LegacyFile, document)
-    config = legacy.to_config(old, default_project, environment or _slug(path.stem))
+    config = legacy.to_config(old, default_project, environment or project_slug(path.stem))
     warnings: tuple[Warning, ...] = ()
     if old.ib_block is not None:
         message = legacy.IB_BLOCK_WARNING.format(block=shown(old.ib_block))
@@ -101,7 +101,7 @@ def load_text(text: str, root: Path, *, display: str, project: str | None = None
     config = _validate(Config, document)
     root = root.resolve()
     if project or config.project is None:
-        config = config.model_copy(update={"project": project or _slug(root.name)})
+        config = config.model_copy(update={"project": project or project_slug(root.name)})
     return LoadedConfig(document.file, root, "flowfleet", config, document)
 
 
@@ -152,6 +152,7 @@ def unset_variable(unset: UnsetVariable) -> Problem:
     )
 
 
-def _slug(name: str) -> str:
+def project_slug(name: str, fallback: str = "default") -> str:
+    """A folder name as a project name: other characters become '-'."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-._")
-    return slug or "default"
+    return slug or fallback

@@ -7,13 +7,12 @@ equivalent is converted; what has not is left out with a warning at its file:lin
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flowfleet.config.document import DocPath, Document, parse_document
-from flowfleet.config.load import Warning
+from flowfleet.config.load import Warning, project_slug
 from flowfleet.errors import ConfigError, FlowfleetError
 from flowfleet.importer.context import Context
 from flowfleet.importer.deployments import deployment, pull_steps
@@ -73,7 +72,7 @@ def convert(document: Document, environment: str) -> Converted:
     config: dict[str, Any] = {}
     project = context.text(("name",), data.get("name"), "the project name")
     if project:
-        config["project"] = _slug(project)
+        config["project"] = project_slug(project)
     shared_pull = pull_steps(context, ("pull",), data.get("pull"))
     if shared_pull:
         config["defaults"] = {"pull_steps": shared_pull}
@@ -116,7 +115,3 @@ def _note_build_and_push(context: Context, data: dict[str, Any]) -> None:
     actions = _actions(data)
     if actions:
         context.warn(actions[0][0], _BUILD_AND_PUSH, key=True)
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-._") or "default"
