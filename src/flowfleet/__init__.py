@@ -12,7 +12,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SDK = (
+# flowfleet.sdk's names, but for its four pipeline-named functions (its __all__ adds them).
+SDK_NAMES = (
     "ApplyResult",
     "Config",
     "ConfigError",
@@ -32,7 +33,7 @@ _SDK = (
 
 
 def __getattr__(name: str) -> Any:
-    if name in _SDK:
+    if name in SDK_NAMES:
         from flowfleet import sdk
 
         return getattr(sdk, name)

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from flowfleet.api import connect
 from flowfleet.apply import ApplyResult, Outcome, Progress, apply_infra, apply_plan
@@ -19,7 +20,15 @@ from flowfleet.infra_live import known_block_types, read_infrastructure
 from flowfleet.infra_plan import InfraPlan, plan_infrastructure
 from flowfleet.ledger import ledger_name, read_ledger, write_ledger
 from flowfleet.live import read_live
-from flowfleet.lock import Lease, holder_id, lock_name
+from flowfleet.lock import (
+    Lease,
+    holder_id,
+    holding,
+    lock_name,
+    mark_writing,
+    seen_before_planning,
+    written_since,
+)
 from flowfleet.masking import scrub, secret_values
 from flowfleet.plan import PROTECTED_TAG, Action, Plan, build_plan, ownership_marker
 from flowfleet.planfile import Fingerprint, fingerprint
@@ -42,6 +51,12 @@ class EnvironmentPlan:
     @property
     def errors(self) -> tuple[str, ...]:
         return (*self.infra.errors, *self.plan.errors)
+
+    @property
+    def deletes(self) -> int:
+        """Deployments and infrastructure resources the plan deletes."""
+        infra = [c for c in self.infra.changes if c.action is Action.DELETE]
+        return len(self.plan.of(Action.DELETE)) + len(infra)
 
 
 def managed_deployments(desired: Desired) -> list[Deployment]:
@@ -205,3 +220,36 @@ def _without_secrets(outcomes: list[Outcome], planned: EnvironmentPlan) -> list[
     return [
         replace(o, error=scrub(o.error, secrets)) if o.error and secrets else o for o in outcomes
     ]
+
+
+T = TypeVar("T")
+Plans = list[EnvironmentPlan]
+
+
+def apply_under_lock(
+    desired: Sequence[Desired],
+    plan: Callable[[], Plans],
+    act: Callable[[Plans, Callable[[], None]], T],
+    *,
+    lock_timeout: float,
+    check: Callable[[Plans], None] | None = None,
+) -> T:
+    """Plan, then `act(plans, before_writes)`: the way every apply runs (command line and
+    Python API). Without `check`, the plan is made first without the lock, and an
+    unchanged one is acted on without it (reads only). Otherwise the environments' locks
+    are taken and the plan is made again under them if another apply wrote since (see
+    flowfleet.lock) — or always, with `check` (a saved plan, checked against the new
+    one). `act` calls `before_writes` before its first write."""
+    leases = environment_leases(desired)
+    seen = None
+    if check is None:
+        seen = seen_before_planning(leases)
+        plans = plan()
+        if not any(p.has_changes for p in plans):
+            return act(plans, lambda: None)
+    with holding(leases, lock_timeout):
+        if seen is None or written_since(leases, seen):
+            plans = plan()
+        if check is not None:
+            check(plans)
+        return act(plans, lambda: mark_writing(leases))

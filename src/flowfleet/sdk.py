@@ -18,47 +18,27 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from flowfleet import SDK_NAMES
 from flowfleet.apply import ApplyResult
 from flowfleet.config.load import LoadedConfig, load_config, load_text
 from flowfleet.config.models import Config
-from flowfleet.deploy import EnvironmentPlan, apply_environment, plan_all
+from flowfleet.deploy import EnvironmentPlan, apply_environment, apply_under_lock, plan_all
 from flowfleet.errors import (
     ConfigError,
     FlowfleetError,
-    Location,
     Problem,
     ValidationFailed,
     merge_problems,
 )
-from flowfleet.plan import Action
+from flowfleet.lock import DEFAULT_TIMEOUT
 from flowfleet.resources import Deployment
 from flowfleet.validate import validate_loaded
 
-__all__ = [
-    "ApplyResult",
-    "Config",
-    "ConfigError",
-    "Deployment",
-    "EnvironmentPlan",
-    "FlowfleetError",
-    "LoadedConfig",
-    "Location",
-    "PlanError",
-    "Problem",
-    "ValidationFailed",
-    "aapply",
-    "aplan",
-    "apply",
-    "build",
-    "load",
-    "plan",
-    "render",
-    "validate",
-]
+__all__ = [*SDK_NAMES, "apply", "plan", "render", "validate"]
 
 Environments = str | Sequence[str]
 
@@ -154,16 +134,19 @@ async def aapply(
     adopt: bool = False,
     preview: str | None = None,
     max_deletes: int | None = None,
+    lock_timeout: float = DEFAULT_TIMEOUT,
 ) -> list[ApplyResult]:
-    """Plan every selected environment, refuse (PlanError) if any plan has errors or
-    deletes more than `max_deletes`, then apply each. A failed change does not raise:
-    it is in the result's `failed`."""
-    plans = await aplan(config, environments, prune=prune, adopt=adopt, preview=preview)
-    _check(plans, max_deletes)
-    return [
-        await apply_environment(p, None) if p.has_changes else ApplyResult(p.plan.environment)
-        for p in plans
-    ]
+    """`apply` for code that runs an event loop (it runs in a worker thread)."""
+    return await asyncio.to_thread(
+        _apply,
+        config,
+        environments,
+        prune=prune,
+        adopt=adopt,
+        preview=preview,
+        max_deletes=max_deletes,
+        lock_timeout=lock_timeout,
+    )
 
 
 def apply(
@@ -174,29 +157,61 @@ def apply(
     adopt: bool = False,
     preview: str | None = None,
     max_deletes: int | None = None,
+    lock_timeout: float = DEFAULT_TIMEOUT,
 ) -> list[ApplyResult]:
-    """`aapply` for code without an event loop."""
-    return _run(
-        aapply(
-            config,
-            environments,
-            prune=prune,
-            adopt=adopt,
-            preview=preview,
-            max_deletes=max_deletes,
-        )
+    """Plan every selected environment, refuse (PlanError) if any plan has errors or
+    deletes more than `max_deletes`, then apply each, holding each environment's lock
+    as `flowfleet apply` does (waiting up to `lock_timeout` seconds: Locked). A failed
+    change does not raise: it is in the result's `failed`."""
+    _no_running_loop()
+    return _apply(
+        config,
+        environments,
+        prune=prune,
+        adopt=adopt,
+        preview=preview,
+        max_deletes=max_deletes,
+        lock_timeout=lock_timeout,
+    )
+
+
+def _apply(
+    config: LoadedConfig,
+    environments: Environments,
+    *,
+    prune: bool,
+    adopt: bool,
+    preview: str | None,
+    max_deletes: int | None,
+    lock_timeout: float,
+) -> list[ApplyResult]:
+    desired = validate_loaded(config, _names(environments))
+
+    def act(plans: list[EnvironmentPlan], before_writes: Callable[[], None]) -> list[ApplyResult]:
+        _check(plans, max_deletes)
+        if any(p.has_changes for p in plans):
+            before_writes()
+        return [
+            asyncio.run(apply_environment(p, None))
+            if p.has_changes
+            else ApplyResult(p.plan.environment)
+            for p in plans
+        ]
+
+    return apply_under_lock(
+        desired,
+        lambda: asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview)),
+        act,
+        lock_timeout=lock_timeout,
     )
 
 
 def _check(plans: Sequence[EnvironmentPlan], max_deletes: int | None) -> None:
     errors = [f"{p.plan.environment}: {e}" for p in plans for e in p.errors]
     for p in plans:
-        deletes = len(p.plan.of(Action.DELETE)) + len(
-            [c for c in p.infra.changes if c.action is Action.DELETE]
-        )
-        if max_deletes is not None and deletes > max_deletes:
+        if max_deletes is not None and p.deletes > max_deletes:
             errors.append(
-                f"{p.plan.environment}: the plan deletes {deletes}, more than max_deletes "
+                f"{p.plan.environment}: the plan deletes {p.deletes}, more than max_deletes "
                 f"{max_deletes}"
             )
     if errors:
@@ -212,8 +227,16 @@ T = TypeVar("T")
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     try:
+        _no_running_loop()
+    except FlowfleetError:
+        coroutine.close()
+        raise
+    return asyncio.run(coroutine)
+
+
+def _no_running_loop() -> None:
+    try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coroutine)
-    coroutine.close()
+        return
     raise FlowfleetError("called inside a running event loop: use aplan/aapply (await them)")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import flowfleet.sdk as ff
-from tests.integration.conftest import Project, deployments_of
+from tests.integration.conftest import Project, api, deployments_of
 
 pytestmark = pytest.mark.xdist_group("servers")
 
@@ -111,3 +111,29 @@ def test_sdk_async_plan(project: Project) -> None:
             ff.plan(loaded, "dev")
 
     asyncio.run(in_a_loop())
+
+
+def test_sdk_apply_holds_the_environment_lock(project: Project) -> None:
+    from flowfleet.lock import Locked, lock_name
+
+    url = project.servers.url("dev")
+    loaded = ff.build(
+        {
+            "environments": {"dev": {"api_url": url}},
+            "deployments": [{"name": "x", "entrypoint": "flows/main.py:main"}],
+        },
+        root=project.root,
+    )
+    value = {"holder": "ci-run-9", "since": "2026-01-01T00:00:00+00:00"}
+    value["expires"] = "2999-01-01T00:00:00+00:00"
+    name = lock_name(loaded.config.project or "", "dev")
+    held = api(url, "POST", "/variables/", {"name": name, "value": value})
+
+    with pytest.raises(Locked, match="held by ci-run-9"):
+        ff.apply(loaded, "dev", lock_timeout=0)
+    assert deployments_of(url, project.flow) == []  # nothing written
+
+    api(url, "DELETE", f"/variables/{held['id']}")
+    [result] = asyncio.run(ff.aapply(loaded, "dev", lock_timeout=0))
+    assert result.counts()["create"] == 1
+    assert [d["name"] for d in deployments_of(url, project.flow)] == ["x"]

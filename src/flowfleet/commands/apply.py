@@ -10,15 +10,9 @@ from pathlib import Path
 from flowfleet import planfile, report
 from flowfleet.apply import ApplyResult
 from flowfleet.commands.common import load_desired
-from flowfleet.deploy import EnvironmentPlan, apply_environment, environment_leases, plan_all
+from flowfleet.deploy import EnvironmentPlan, apply_environment, apply_under_lock, plan_all
 from flowfleet.errors import FlowfleetError
-from flowfleet.lock import (
-    DEFAULT_TIMEOUT,
-    holding,
-    mark_writing,
-    seen_before_planning,
-    written_since,
-)
+from flowfleet.lock import DEFAULT_TIMEOUT
 from flowfleet.output import err, out, print_json
 from flowfleet.plan import Action
 from flowfleet.planfile import SavedPlan
@@ -49,21 +43,14 @@ def run_apply(
     if lock_timeout < 0:
         raise Refused(f"--lock-timeout must be 0 or more seconds, not {lock_timeout:g}")
     desired = load_desired(files, environments, project)
-    leases = environment_leases(desired)
-    seen = None
-    if saved is None:
-        seen = seen_before_planning(leases)
-        plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
-        if not any(p.has_changes for p in plans):  # reads only: no lock, no write
-            return _apply_plans(plans, max_deletes, yes, as_json)
-    # Something to change: take the lock; plan again under it if another apply wrote
-    # since (or was writing) — what is applied is planned against the server as it is.
-    with holding(leases, lock_timeout):
-        if seen is None or written_since(leases, seen):
-            plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
-        if saved is not None:
-            planfile.check(saved, plans)  # the saved plan was reviewed: no question
-        return _apply_plans(plans, max_deletes, yes, as_json, lambda: mark_writing(leases))
+    return apply_under_lock(
+        desired,
+        lambda: asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview)),
+        lambda plans, before_writes: _apply_plans(plans, max_deletes, yes, as_json, before_writes),
+        lock_timeout=lock_timeout,
+        # a saved plan was reviewed: no question, but it must be the plan made now
+        check=None if saved is None else lambda plans: planfile.check(saved, plans),
+    )
 
 
 def run_saved_apply(
@@ -97,7 +84,7 @@ def _apply_plans(
     max_deletes: int,
     yes: bool,
     as_json: bool,
-    before_writes: Callable[[], None] = lambda: None,
+    before_writes: Callable[[], None],
 ) -> int:
     _check(plans, max_deletes)
     if not as_json:
@@ -121,12 +108,9 @@ def _check(plans: Sequence[EnvironmentPlan], max_deletes: int) -> None:
     if errors:
         raise Refused("the plan cannot be applied:\n  " + "\n  ".join(errors))
     for p in plans:
-        deletes = len(p.plan.of(Action.DELETE)) + len(
-            [c for c in p.infra.changes if c.action is Action.DELETE]
-        )
-        if deletes > max_deletes:
+        if p.deletes > max_deletes:
             raise Refused(
-                f"{p.plan.environment}: the plan deletes {deletes} deployments and resources, "
+                f"{p.plan.environment}: the plan deletes {p.deletes} deployments and resources, "
                 f"more than --max-deletes {max_deletes}; check the plan, then raise --max-deletes"
             )
 
