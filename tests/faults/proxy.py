@@ -95,6 +95,12 @@ class FaultProxy:
 
     def _run(self) -> None:
         self._loop.run_until_complete(self._serve())
+        # Connections still open (keep-alive) end here, not when garbage-collected.
+        pending = asyncio.all_tasks(self._loop)
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(_settle(pending))
+        self._loop.close()
 
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
@@ -171,6 +177,10 @@ async def _answer(
     head += [f"Content-Length: {len(body)}", *(f"{k}: {v}" for k, v in extra.items())]
     writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
     await writer.drain()
+
+
+async def _settle(tasks: set[asyncio.Task[object]]) -> None:
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:
