@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run and every machine ("ci", the default:
+# `make test` and CI), so a green run stays green; `HYPOTHESIS_PROFILE=explore` draws new
+# ones (and keeps what fails in .hypothesis/ to replay). A case a random run finds becomes
+# an @example of its test.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

@@ -326,16 +326,23 @@ SCALAR = st.one_of(st.integers(-5, 5), st.sampled_from(["va", "vb", "vc"]))
 
 
 @st.composite
-def merge_document(draw: st.DrawFn) -> str:
+def merge_document(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     """Anchored mappings that may merge earlier ones, and a target merging some of them
-    (one alias or a list) next to keys of its own."""
+    (one alias or a list) next to keys of its own; with the data the YAML merge-key rules
+    give (https://yaml.org/type/merge.html): a mapping's own keys win, then the merged
+    mappings in the order listed (an earlier one wins over a later one)."""
     lines = ["anchors:"]
+    resolved: list[dict[str, Any]] = []
     count = draw(st.integers(1, 4))
     for i in range(count):
         own = draw(st.dictionaries(KEY, SCALAR, max_size=3))
         parts = [f"{k}: {v}" for k, v in own.items()]
+        merged: dict[str, Any] = {}
         if i and draw(st.booleans()):
-            parts.insert(draw(st.integers(0, len(parts))), f"<<: *a{draw(st.integers(0, i - 1))}")
+            source = draw(st.integers(0, i - 1))
+            parts.insert(draw(st.integers(0, len(parts))), f"<<: *a{source}")
+            merged = resolved[source]
+        resolved.append({**merged, **own})
         lines.append(f"  - &a{i} {{{', '.join(parts)}}}")
     sources = draw(st.lists(st.integers(0, count - 1), min_size=1, max_size=3, unique=True))
     merge = f"*a{sources[0]}" if len(sources) == 1 else f"[{', '.join(f'*a{s}' for s in sources)}]"
@@ -343,12 +350,30 @@ def merge_document(draw: st.DrawFn) -> str:
     parts = [f"{k}: {v}" for k, v in own.items()]
     parts.insert(draw(st.integers(0, len(parts))), f"<<: {merge}")
     lines.append(f"target: {{{', '.join(parts)}}}")
-    return "\n".join(lines) + "\n"
+    target: dict[str, Any] = {}
+    for source in reversed(sources):  # earlier sources overwrite later ones
+        target.update(resolved[source])
+    return "\n".join(lines) + "\n", {"anchors": resolved, "target": {**target, **own}}
 
 
 @FUZZ
 @given(merge_document())
-@example("anchors:\n  - &a0 {ka: 1}\n  - &a1 {<<: *a0, kb: 2}\ntarget: {ka: 3, <<: [*a1, *a0]}\n")
-def test_merge_keys_mean_what_yaml_says(text: str) -> None:
-    """Keys next to '<<' win, then the merged mappings from left to right, as in PyYAML."""
-    assert parse_document(text.encode(), "m.yaml", environ={}).data == yaml.safe_load(text)
+@example(
+    (
+        "anchors:\n  - &a0 {ka: 1}\n  - &a1 {<<: *a0, kb: 2}\ntarget: {ka: 3, <<: [*a1, *a0]}\n",
+        {"anchors": [{"ka": 1}, {"ka": 1, "kb": 2}], "target": {"ka": 3, "kb": 2}},
+    )
+)
+# Found by a random run: PyYAML gives ka: 1 here (the last mapping listed wins), against
+# the merge-key rules; flowfleet follows the rules.
+@example(
+    (
+        "anchors:\n  - &a0 {}\n  - &a1 {ka: 0}\n  - &a2 {ka: 1}\ntarget: {<<: [*a0, *a1, *a2]}\n",
+        {"anchors": [{}, {"ka": 0}, {"ka": 1}], "target": {"ka": 0}},
+    )
+)
+def test_merge_keys_mean_what_yaml_says(case: tuple[str, dict[str, Any]]) -> None:
+    """Keys next to '<<' win, then the merged mappings from left to right (YAML's merge-key
+    rules; where PyYAML departs from them, flowfleet follows the rules)."""
+    text, expected = case
+    assert parse_document(text.encode(), "m.yaml", environ={}).data == expected
