@@ -3,22 +3,40 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The development and CI set-up, exactly: every package pinned with its hashes. The
+# product itself keeps ranges in pyproject.toml (users bring their own Prefect).
+LOCK := requirements/dev.lock
+UV := $(BIN)/uv
+UV_BOOTSTRAP := uv==0.13.9
 
-.PHONY: install lint typecheck test docs fuzz demo schema bench clean
+.PHONY: install lock lint typecheck test docs fuzz demo schema bench clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# uv comes from pip into the venv (the lock pins the same release), then installs exactly
+# the lock; `uv pip sync` also removes anything the lock does not name.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test,lint,docs]'
+	$(BIN)/pip install --quiet --disable-pip-version-check $(UV_BOOTSTRAP)
+	$(UV) pip sync --quiet --python $(BIN)/python $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
+
+# A deliberate refresh of the lock: the newest releases that pyproject.toml and
+# requirements/newest.txt allow. Review the diff, then `make test`.
+lock:
+	@test -x $(UV) || { $(PYTHON) -m venv $(VENV) && $(BIN)/pip install --quiet $(UV_BOOTSTRAP); }
+	$(UV) pip compile pyproject.toml --extra test --extra lint --extra docs --upgrade \
+		--generate-hashes --no-emit-index-url --universal --python-version 3.11 \
+		-c requirements/newest.txt -o $(LOCK) --quiet
 
 lint: install
 	$(BIN)/ruff check src tests bench docs/*.py
 	$(BIN)/ruff format --check src tests bench docs/*.py
 	$(BIN)/mypy
 
+# Property tests are derandomised (tests/conftest.py, hypothesis profile "ci"): the same
+# examples on every run; HYPOTHESIS_PROFILE=explore draws new ones.
 test: lint docs
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
@@ -46,7 +64,7 @@ demo: install
 # docs/performance.md. Quick run: make bench BENCH_ARGS="--sizes 10,100 --runs 1"
 BENCH_ARGS ?=
 bench: install
-	$(BIN)/pip install --quiet matplotlib
+	$(UV) pip install --quiet --python $(BIN)/python matplotlib
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
