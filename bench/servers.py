@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench.project import POOL
-from flowfleet.local_server import LocalServer
+from flowfleet.server.local import LocalServer
 
 QUIET = {"stdout": subprocess.DEVNULL, "stderr": subprocess.STDOUT}
 

@@ -20,7 +20,7 @@ import yaml
 from flowfleet.cli.main import run
 from flowfleet.commands.init import requirement
 from flowfleet.config.load import load_config
-from flowfleet.scaffold import workflow_files
+from flowfleet.interop.scaffold import workflow_files
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "quickstart"
@@ -149,7 +149,7 @@ def test_hadolint_does_catch_mistakes(tmp_path: Path) -> None:
 def test_example_workflows_are_the_ones_init_writes() -> None:
     for file in workflow_files(requirement()):
         assert (EXAMPLE / file.path).read_text() == file.content, (
-            f"{file.path} differs from the template in src/flowfleet/scaffold/; copy "
+            f"{file.path} differs from the template in src/flowfleet/interop/scaffold/; copy "
             "`flowfleet init`'s version into examples/quickstart/"
         )
 

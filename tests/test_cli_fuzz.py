@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from flowfleet.cli.main import run
-from flowfleet.local_server import LocalServer
+from flowfleet.server.local import LocalServer
 
 CLOSED = "http://127.0.0.1:1/api"  # port 1: nothing listens, connecting fails at once
 FILES = {

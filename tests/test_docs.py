@@ -23,6 +23,15 @@ DOCS = ROOT / "docs"
 MKDOCS = Path(sys.executable).parent / "mkdocs"
 
 
+class _MkdocsLoader(yaml.SafeLoader):
+    """mkdocs.yml as data: its `!!python/name:` tags (the Mermaid fence) become strings."""
+
+
+_MkdocsLoader.add_multi_constructor(
+    "tag:yaml.org,2002:python/name:", lambda loader, suffix, node: suffix
+)
+
+
 def generator() -> ModuleType:
     spec = importlib.util.spec_from_file_location("gen_reference", DOCS / "gen_reference.py")
     assert spec is not None and spec.loader is not None
@@ -79,7 +88,7 @@ def test_site_builds_strictly_with_every_page_in_the_nav(tmp_path: Path) -> None
     folder = site_copy(tmp_path / "repo")
     result = mkdocs_build(folder)
     assert result.returncode == 0, result.stderr
-    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]
+    nav = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_MkdocsLoader)["nav"]
     in_nav = set(re.findall(r"[\w-]+\.md", str(nav)))
     assert in_nav == {page.name for page in DOCS.glob("*.md")}
     # a linked repository file is copied into the site, a linked folder becomes its path

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from flowfleet.cli.main import run
-from flowfleet.export import ServerState, export_config, schedule_entry
-from flowfleet.preview import PreviewNameError, check_name, preview_deployments
-from flowfleet.resources import Deployment, Schedule
+from flowfleet.interop.export import ServerState, export_config, schedule_entry
+from flowfleet.model.resources import Deployment, Schedule
+from flowfleet.plan.preview import PreviewNameError, check_name, preview_deployments
 
 
 def _d(name: str, **fields: object) -> Deployment:

@@ -1,6 +1,6 @@
-"""flowfleet.flows: static flow inspection and parameter checks, compared with Prefect itself.
+"""flowfleet.flows.inspect: static flow inspection and parameter checks, compared with Prefect.
 
-Prefect is imported only inside the tests that compare with it (flowfleet.flows never does).
+Prefect is imported only inside the tests that compare with it (flowfleet.flows.inspect never does).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowfleet.config.document import YamlFloat, YamlInt
-from flowfleet.flows import (
+from flowfleet.flows.inspect import (
     EntrypointError,
     Flow,
     ParameterProblem,
@@ -645,7 +645,8 @@ def test_flow_is_hashable_and_compares_by_public_fields(tmp_path: Path) -> None:
 
 def test_importing_flowfleet_flows_does_not_import_prefect() -> None:
     code = (
-        "import flowfleet.flows, sys; print('prefect' in sys.modules, 'jsonschema' in sys.modules)"
+        "import flowfleet.flows.inspect, sys; "
+        "print('prefect' in sys.modules, 'jsonschema' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from flowfleet.cli.main import run
-from flowfleet.scaffold import ecs_base_job_template
-from flowfleet.scaffold.ecs import bundled_template
+from flowfleet.interop.scaffold import ecs_base_job_template
+from flowfleet.interop.scaffold.ecs import bundled_template
 from tests.conftest import write_tree
 
 FILES = [

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import json
 
-from flowfleet.masking import MASK, MASK_CHANGED, mask_env, mask_env_change, scrub, secret_values
-from flowfleet.resources import Deployment
+from flowfleet.model.masking import (
+    MASK,
+    MASK_CHANGED,
+    mask_env,
+    mask_env_change,
+    scrub,
+    secret_values,
+)
+from flowfleet.model.resources import Deployment
 
 SECRET = "hunter2-very-secret"
 

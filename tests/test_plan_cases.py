@@ -8,7 +8,7 @@ orphans. Shorthands, so a case shows only what matters:
 - a deployment's `key: flow/name` stands for `flow_name` and `name`;
 - a missing `entrypoint` is `flows/<flow>.py:<flow>`;
 - each desired deployment gets this project's and environment's ownership marker tag
-  appended, as `flowfleet.deploy.managed_deployments` does before planning (live
+  appended, as `flowfleet.apply.pipeline.managed_deployments` does before planning (live
   deployments carry exactly the tags the case gives them);
 - `live_flows` defaults to the flows of the live deployments.
 
@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 import yaml
 
-from flowfleet.plan import Action, Change, Plan, build_plan, ownership_marker
-from flowfleet.resources import Deployment, LiveDeployment, LiveState
+from flowfleet.model.resources import Deployment, LiveDeployment, LiveState
+from flowfleet.plan.deployments import Action, Change, Plan, build_plan, ownership_marker
 
 CASE_DIR = Path(__file__).parent / "plan_cases"
 CASES = sorted(CASE_DIR.glob("*.yaml"))

@@ -2,8 +2,8 @@
 
 `FakePrefectServer` stores deployments the way the Prefect 3.8 server does (read from its
 source, prefect/server/api/deployments.py and models/deployments.py, and measured against
-a real 3.8.8 server). The real apply code (`flowfleet.apply.apply_plan` through
-`flowfleet.api.Api`) talks to it through a fake of Prefect's client. What it normalises:
+a real 3.8.8 server). The real apply code (`flowfleet.apply.deployments.apply_plan` through
+`flowfleet.server.api.Api`) talks to it through a fake of Prefect's client. What it normalises:
 
 - POST /deployments/ fills what is not sent as the server does: `pull_steps` [] and
   `parameter_openapi_schema` {} (the ORM defaults), `paused` false, `tags` [], ...; it is
@@ -51,14 +51,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flowfleet import payloads
-from flowfleet.api import AdaptiveLimit, Api
-from flowfleet.apply import ApplyResult, apply_plan
-from flowfleet.connection import Target
-from flowfleet.live import parse_deployment
-from flowfleet.normalize import EMPTY_SCHEMA
-from flowfleet.plan import COMPARED_FIELDS, Action, Change, Plan, build_plan, ownership_marker
-from flowfleet.resources import Deployment, LiveState, Schedule
+from flowfleet.apply.deployments import ApplyResult, apply_plan
+from flowfleet.model.resources import Deployment, LiveState, Schedule
+from flowfleet.model.target import Target
+from flowfleet.plan.deployments import (
+    COMPARED_FIELDS,
+    Action,
+    Change,
+    Plan,
+    build_plan,
+    ownership_marker,
+)
+from flowfleet.plan.normalize import EMPTY_SCHEMA
+from flowfleet.server import payloads
+from flowfleet.server.api import AdaptiveLimit, Api
+from flowfleet.server.read import parse_deployment
 
 PROJECT, ENVIRONMENT = "analytics", "dev"
 MARKER = ownership_marker(PROJECT, ENVIRONMENT)
@@ -215,7 +222,7 @@ class FakePrefectServer:
         return copy.deepcopy(data)
 
     def live_state(self, pools: Iterable[str] | None = None) -> LiveState:
-        """Everything on the server, in flowfleet's terms (via flowfleet.live)."""
+        """Everything on the server, in flowfleet's terms (via flowfleet.server.read)."""
         names = {flow_id: name for name, flow_id in self.flows.items()}
         return LiveState(
             deployments=tuple(
@@ -469,7 +476,7 @@ def _inject_dtstart(rule: str, tz: str) -> str:
 
 
 class FakePrefectClient:
-    """Stands in for PrefectClient under flowfleet.api.Api: answers as httpx responses,
+    """Stands in for PrefectClient under flowfleet.server.api.Api: answers as httpx responses,
     4xx/5xx raised as HTTPStatusError (as Prefect's client does)."""
 
     def __init__(self, server: FakePrefectServer) -> None:
@@ -679,7 +686,7 @@ def scenarios(draw: st.DrawFn, pools: Sequence[str] = POOLS) -> Scenario:
 
 
 # ---------------------------------------------------------------------------------------
-# What the server holds for a declared deployment, independently of flowfleet.normalize
+# What the server holds for a declared deployment, independently of flowfleet.plan.normalize
 
 
 def _instant(text: str, tz: str) -> datetime:

@@ -21,7 +21,7 @@ _DECLARED = re.search(r'^version = "([^"]+)"$', (ROOT / "pyproject.toml").read_t
 assert _DECLARED is not None
 VERSION = _DECLARED.group(1)  # what `flowfleet --version` must print once installed
 TEMPLATES = {
-    f"flowfleet/scaffold/{name}"
+    f"flowfleet/interop/scaffold/{name}"
     for name in (
         "Dockerfile.tmpl",
         "dockerignore.tmpl",

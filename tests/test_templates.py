@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet import templates
+from flowfleet.render import templates
 
 
 @pytest.fixture

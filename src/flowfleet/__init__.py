@@ -10,26 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
-
-# flowfleet.sdk's names, but for its four pipeline-named functions (its __all__ adds them).
-SDK_NAMES = (
-    "ApplyResult",
-    "Config",
-    "ConfigError",
-    "Deployment",
-    "EnvironmentPlan",
-    "FlowfleetError",
-    "LoadedConfig",
-    "Location",
-    "PlanError",
-    "Problem",
-    "ValidationFailed",
-    "aapply",
-    "aplan",
-    "build",
-    "load",
-)
+from flowfleet._exports import SDK_NAMES
+from flowfleet._version import __version__ as __version__
 
 
 def __getattr__(name: str) -> Any:

@@ -22,11 +22,11 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flowfleet import SDK_NAMES
-from flowfleet.apply import ApplyResult
+from flowfleet._exports import SDK_NAMES
+from flowfleet.apply.deployments import ApplyResult
+from flowfleet.apply.pipeline import apply_environment, apply_under_lock, plan_all
 from flowfleet.config.load import LoadedConfig, load_config, load_text
 from flowfleet.config.models import Config
-from flowfleet.deploy import EnvironmentPlan, apply_environment, apply_under_lock, plan_all
 from flowfleet.errors import (
     ConfigError,
     FlowfleetError,
@@ -34,9 +34,10 @@ from flowfleet.errors import (
     ValidationFailed,
     merge_problems,
 )
-from flowfleet.lock import DEFAULT_TIMEOUT
-from flowfleet.resources import Deployment
-from flowfleet.validate import validate_loaded
+from flowfleet.model.resources import Deployment
+from flowfleet.plan.environment import EnvironmentPlan
+from flowfleet.render.validate import validate_loaded
+from flowfleet.server.lock import DEFAULT_TIMEOUT
 
 __all__ = [*SDK_NAMES, "apply", "plan", "render", "validate"]
 

@@ -28,7 +28,7 @@ with atheris.instrument_imports(include=["flowfleet"]):
     for module in pkgutil.walk_packages(flowfleet.__path__, "flowfleet."):  # commands load late
         if not module.name.endswith("__main__"):
             importlib.import_module(module.name)
-    from flowfleet.local_server import LocalServer
+    from flowfleet.server.local import LocalServer
     from tests.test_cli_fuzz import TOKENS, allowed_codes, fresh_project, no_server, safe
 
 FORBIDDEN = set("/\\\x00")

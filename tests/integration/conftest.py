@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flowfleet.local_server import LocalServer, ServerInfo
+from flowfleet.server.local import LocalServer, ServerInfo
 from tests.conftest import write_tree
 
 pytestmark = pytest.mark.xdist_group("servers")

@@ -27,7 +27,7 @@ import httpx
 import pytest
 
 from flowfleet.cli.main import run
-from flowfleet.local_server import terminate
+from flowfleet.server.local import terminate
 from tests.integration.conftest import Servers, api, read_deployment
 
 pytestmark = pytest.mark.xdist_group("servers")

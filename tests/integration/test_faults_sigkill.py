@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from flowfleet.cli.main import run
-from flowfleet.local_server import LocalServer, ServerInfo
+from flowfleet.server.local import LocalServer, ServerInfo
 from tests.conftest import write_tree
 from tests.faults.figures import record
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from flowfleet.cli.main import run
-from flowfleet.ledger import ledger_name
+from flowfleet.server.ledger import ledger_name
 from tests.integration.conftest import Project, api
 
 pytestmark = pytest.mark.xdist_group("servers")

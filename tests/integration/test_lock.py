@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from flowfleet.cli.main import run
-from flowfleet.lock import lock_name
+from flowfleet.server.lock import lock_name
 from tests.faults.figures import record
 from tests.integration.conftest import Project, api, deployments_of
 
@@ -155,8 +155,8 @@ def test_negative_lock_timeout_is_a_user_error(
 def test_holder_renews_its_lease_while_it_works(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flowfleet import lock
-    from flowfleet.connection import Target
+    from flowfleet.model.target import Target
+    from flowfleet.server import lock
 
     monkeypatch.setattr(lock, "LEASE_SECONDS", 2.0)
     monkeypatch.setattr(lock, "RENEW_EVERY", 0.2)
@@ -198,8 +198,8 @@ def test_unchanged_apply_needs_no_lock(
 def test_a_plan_made_before_the_lock_stands_only_if_no_apply_wrote_since(
     project: Project,
 ) -> None:
-    from flowfleet import lock
-    from flowfleet.connection import Target
+    from flowfleet.model.target import Target
+    from flowfleet.server import lock
 
     target = Target("dev", project.servers.url("dev"))
     name = lock_name(project.root.name, "dev")

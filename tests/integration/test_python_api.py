@@ -114,7 +114,7 @@ def test_sdk_async_plan(project: Project) -> None:
 
 
 def test_sdk_apply_holds_the_environment_lock(project: Project) -> None:
-    from flowfleet.lock import Locked, lock_name
+    from flowfleet.server.lock import Locked, lock_name
 
     url = project.servers.url("dev")
     loaded = ff.build(

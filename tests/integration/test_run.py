@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flowfleet.cli.main import run
-from flowfleet.local_server import terminate
+from flowfleet.server.local import terminate
 from tests.integration.conftest import Project, Servers, api
 
 pytestmark = pytest.mark.xdist_group("servers")

@@ -15,15 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowfleet import payloads
-from flowfleet.api import Api, NotAttempted
+from flowfleet.apply.infrastructure import apply_infra_change
 from flowfleet.errors import FlowfleetError
-from flowfleet.infra_apply import apply_infra_change
-from flowfleet.infra_items import KINDS
-from flowfleet.infra_plan import InfraChange
-from flowfleet.normalize import schedule_dict
-from flowfleet.plan import Action, Change, Plan
-from flowfleet.resources import Deployment, LiveDeployment
+from flowfleet.model.items import KINDS
+from flowfleet.model.resources import Deployment, LiveDeployment
+from flowfleet.plan.deployments import Action, Change, Plan
+from flowfleet.plan.infrastructure import InfraChange
+from flowfleet.plan.normalize import schedule_dict
+from flowfleet.server import payloads
+from flowfleet.server.api import Api, NotAttempted
 
 
 @dataclass(frozen=True)

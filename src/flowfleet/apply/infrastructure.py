@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flowfleet.api import Api
-from flowfleet.blocks import block_type_ids
-from flowfleet.infra_items import Item
-from flowfleet.infra_plan import InfraChange
-from flowfleet.plan import Action
+from flowfleet.model.items import Item
+from flowfleet.plan.deployments import Action
+from flowfleet.plan.infrastructure import InfraChange
+from flowfleet.server.api import Api
+from flowfleet.server.blocks import block_type_ids
 
 
 async def apply_infra_change(api: Api, change: InfraChange) -> None:

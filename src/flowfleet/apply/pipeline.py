@@ -8,19 +8,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TypeVar
 
-from flowfleet.api import connect
-from flowfleet.apply import ApplyResult, Outcome, Progress, apply_infra, apply_plan
-from flowfleet.blocks import block_class, register_block_type
-from flowfleet.connection import Target, resolve_target
-from flowfleet.infra_items import Item, desired_items
-from flowfleet.infra_live import known_block_types, read_infrastructure
-from flowfleet.infra_plan import InfraPlan, plan_infrastructure
-from flowfleet.ledger import ledger_name, read_ledger, write_ledger
-from flowfleet.live import read_live
-from flowfleet.lock import (
+from flowfleet.apply.deployments import ApplyResult, Outcome, Progress, apply_infra, apply_plan
+from flowfleet.model.items import Item
+from flowfleet.model.masking import scrub, secret_values
+from flowfleet.model.resources import Deployment
+from flowfleet.model.target import Target
+from flowfleet.plan.deployments import PROTECTED_TAG, Action, build_plan, ownership_marker
+from flowfleet.plan.environment import EnvironmentPlan
+from flowfleet.plan.infrastructure import InfraPlan, plan_infrastructure
+from flowfleet.plan.items import desired_items
+from flowfleet.plan.saved import fingerprint
+from flowfleet.render.validate import Desired
+from flowfleet.server.api import connect
+from flowfleet.server.blocks import block_class, register_block_type
+from flowfleet.server.connection import resolve_target
+from flowfleet.server.ledger import ledger_name, read_ledger, write_ledger
+from flowfleet.server.lock import (
     Lease,
     holder_id,
     holding,
@@ -29,34 +35,8 @@ from flowfleet.lock import (
     seen_before_planning,
     written_since,
 )
-from flowfleet.masking import scrub, secret_values
-from flowfleet.plan import PROTECTED_TAG, Action, Plan, build_plan, ownership_marker
-from flowfleet.planfile import Fingerprint, fingerprint
-from flowfleet.resources import Deployment
-from flowfleet.validate import Desired
-
-
-@dataclass(frozen=True)
-class EnvironmentPlan:
-    desired: Desired
-    target: Target
-    plan: Plan
-    infra: InfraPlan = field(default_factory=InfraPlan)
-    fingerprint: Fingerprint = field(default_factory=Fingerprint)
-
-    @property
-    def has_changes(self) -> bool:
-        return self.plan.has_changes or self.infra.has_changes
-
-    @property
-    def errors(self) -> tuple[str, ...]:
-        return (*self.infra.errors, *self.plan.errors)
-
-    @property
-    def deletes(self) -> int:
-        """Deployments and infrastructure resources the plan deletes."""
-        infra = [c for c in self.infra.changes if c.action is Action.DELETE]
-        return len(self.plan.of(Action.DELETE)) + len(infra)
+from flowfleet.server.read import read_live
+from flowfleet.server.read_infra import known_block_types, read_infrastructure
 
 
 def managed_deployments(desired: Desired) -> list[Deployment]:
@@ -106,16 +86,10 @@ async def plan_environment(
     desired: Desired, *, prune: bool, adopt: bool, preview: str | None = None
 ) -> EnvironmentPlan:
     """Read one environment's server and plan it (or, with `preview`, that preview of it:
-    see flowfleet.preview)."""
-    if preview is not None:
-        from flowfleet.preview import plan_preview
-
-        managed = managed_deployments(desired)
-        target, preview_plan, prints = await plan_preview(
-            desired, managed, preview, prune=prune, adopt=adopt
-        )
-        return EnvironmentPlan(desired, target, preview_plan, fingerprint=prints)
+    see flowfleet.plan.preview)."""
     target = environment_target(desired)
+    if preview is not None:
+        return await _plan_preview(desired, target, preview, prune=prune, adopt=adopt)
     deployments = managed_deployments(desired)
     marker = ownership_marker(desired.project, desired.environment)
     items = desired_items(desired.infrastructure, marker)
@@ -141,6 +115,23 @@ async def plan_environment(
     )
     prints = fingerprint(deployments, items, live, live_items, owned)
     return EnvironmentPlan(desired, target, plan, infra, prints)
+
+
+async def _plan_preview(
+    desired: Desired, target: Target, name: str, *, prune: bool, adopt: bool
+) -> EnvironmentPlan:
+    from flowfleet.plan.preview import plan_preview, preview_scope
+
+    scope = preview_scope(desired, managed_deployments(desired), name)
+    async with connect(target) as api:
+        live = await read_live(
+            api,
+            flow_names=[d.flow_name for d in scope.deployments],
+            marker=scope.marker,
+            pools=[d.work_pool_name for d in scope.deployments if d.work_pool_name],
+        )
+    plan, prints = plan_preview(desired, scope, live, prune=prune, adopt=adopt)
+    return EnvironmentPlan(desired, target, plan, fingerprint=prints)
 
 
 def _plan_infra(
@@ -169,7 +160,7 @@ async def plan_all(
 ) -> list[EnvironmentPlan]:
     """Plan every environment (one after the other: local servers may need starting)."""
     if preview is not None:
-        from flowfleet.preview import check_name
+        from flowfleet.plan.preview import check_name
 
         check_name(preview)
     return [await plan_environment(d, prune=prune, adopt=adopt, preview=preview) for d in desired]
@@ -238,7 +229,7 @@ def apply_under_lock(
     Python API). Without `check`, the plan is made first without the lock, and an
     unchanged one is acted on without it (reads only). Otherwise the environments' locks
     are taken and the plan is made again under them if another apply wrote since (see
-    flowfleet.lock) — or always, with `check` (a saved plan, checked against the new
+    flowfleet.server.lock) — or always, with `check` (a saved plan, checked against the new
     one). `act` calls `before_writes` before its first write."""
     leases = environment_leases(desired)
     seen = None

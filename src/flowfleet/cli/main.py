@@ -13,7 +13,7 @@ from typing import Annotated
 
 from cyclopts import App, CycloptsError, Parameter
 
-from flowfleet import __version__
+from flowfleet._version import __version__
 
 app = App(
     name="flowfleet",
@@ -70,7 +70,7 @@ def run(argv: Sequence[str]) -> int:
         sys.stderr.write(f"error: {_usage_message(exc)}\nRun 'flowfleet --help' for usage.\n")
         return 1
     except ValidationFailed as exc:
-        from flowfleet.output import print_problems
+        from flowfleet.output.console import print_problems
 
         print_problems(exc.problems)
         return 1

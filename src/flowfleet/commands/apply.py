@@ -7,16 +7,18 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from flowfleet import planfile, report
-from flowfleet.apply import ApplyResult
+from flowfleet.apply.deployments import ApplyResult
+from flowfleet.apply.pipeline import apply_environment, apply_under_lock, plan_all
 from flowfleet.commands.common import load_desired
-from flowfleet.deploy import EnvironmentPlan, apply_environment, apply_under_lock, plan_all
 from flowfleet.errors import FlowfleetError
-from flowfleet.lock import DEFAULT_TIMEOUT
-from flowfleet.output import err, out, print_json
-from flowfleet.plan import Action
-from flowfleet.planfile import SavedPlan
-from flowfleet.progress import progress_for
+from flowfleet.output import report
+from flowfleet.output.console import err, out, print_json
+from flowfleet.output.progress import progress_for
+from flowfleet.plan import saved as planfile
+from flowfleet.plan.deployments import Action
+from flowfleet.plan.environment import EnvironmentPlan, changes_of
+from flowfleet.plan.saved import SavedPlan
+from flowfleet.server.lock import DEFAULT_TIMEOUT
 
 
 class Refused(FlowfleetError):
@@ -127,7 +129,7 @@ def _confirm(yes: bool) -> None:
 
 def _apply_one(planned: EnvironmentPlan, *, quiet: bool) -> ApplyResult:
     writes = (Action.CREATE, Action.UPDATE, Action.DELETE)
-    changes = len([c for c in report.changes_of(planned) if c.action in writes])
+    changes = len([c for c in changes_of(planned) if c.action in writes])
     with progress_for(planned.plan.environment, changes, quiet=quiet) as progress:
         result = asyncio.run(apply_environment(planned, progress))
     for outcome in result.failed:

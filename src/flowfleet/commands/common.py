@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from flowfleet.errors import FlowfleetError
-from flowfleet.output import err
-from flowfleet.validate import Desired, load_and_validate
+from flowfleet.output.console import err
+from flowfleet.render.validate import Desired, load_and_validate
 
 
 def load_desired(

@@ -11,18 +11,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from flowfleet import report
-from flowfleet.api import connect
+from flowfleet.apply.pipeline import apply_environment
 from flowfleet.commands.common import load_desired
-from flowfleet.connection import Target, resolve_target
-from flowfleet.deploy import EnvironmentPlan, apply_environment
 from flowfleet.errors import FlowfleetError
-from flowfleet.live import read_live
-from flowfleet.output import err, out, print_json
-from flowfleet.plan import Action, Plan, build_plan
-from flowfleet.preview import check_name, preview_environment, preview_marker
-from flowfleet.resources import LiveState
-from flowfleet.validate import Desired
+from flowfleet.model.resources import LiveState
+from flowfleet.model.target import Target
+from flowfleet.output import report
+from flowfleet.output.console import err, out, print_json
+from flowfleet.plan.deployments import Action, Plan, build_plan
+from flowfleet.plan.environment import EnvironmentPlan
+from flowfleet.plan.preview import check_name, preview_environment, preview_marker
+from flowfleet.render.validate import Desired
+from flowfleet.server.api import connect
+from flowfleet.server.connection import resolve_target
+from flowfleet.server.read import read_live
 
 
 class DestroyRefused(FlowfleetError):

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from flowfleet.commands.common import load_desired
-from flowfleet.diff import EnvironmentDiff, diff_environments
-from flowfleet.masking import mask_env_change
-from flowfleet.output import out, print_json
-from flowfleet.plan import FieldChange
-from flowfleet.render import Rendered
+from flowfleet.model.masking import mask_env_change
+from flowfleet.output.console import out, print_json
+from flowfleet.plan.deployments import FieldChange
+from flowfleet.plan.diff import EnvironmentDiff, diff_environments
+from flowfleet.render.deployments import Rendered
 
 
 def run_diff(file: Path, env_a: str, env_b: str, project: str | None, *, as_json: bool) -> int:

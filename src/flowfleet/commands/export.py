@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flowfleet.api import connect
 from flowfleet.commands.common import write_new_file
 from flowfleet.config.load import project_slug
-from flowfleet.connection import resolve_target
 from flowfleet.errors import FlowfleetError
-from flowfleet.export import ServerState, dump_export, export_config, read_server
-from flowfleet.output import err, out
+from flowfleet.interop.export import ServerState, dump_export, export_config, read_server
+from flowfleet.output.console import err, out
+from flowfleet.server.api import connect
+from flowfleet.server.connection import resolve_target
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -93,7 +93,7 @@ def _environment(connection: dict[str, Any]) -> Any:
 
 
 def _default_template(pool_type: str) -> dict[str, Any] | None:
-    from flowfleet.templates import TemplateError, default_template
+    from flowfleet.render.templates import TemplateError, default_template
 
     try:
         return default_template(pool_type)

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from flowfleet.commands.common import write_new_file
 from flowfleet.errors import FlowfleetError
-from flowfleet.importer import convert, dump_config, read_prefect_yaml
-from flowfleet.output import err, out
+from flowfleet.interop.importer import convert, dump_config, read_prefect_yaml
+from flowfleet.output.console import err, out
 
 _ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 

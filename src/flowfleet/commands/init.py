@@ -12,17 +12,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flowfleet import __version__
+from flowfleet._version import __version__
 from flowfleet.errors import FlowfleetError
-from flowfleet.output import err, out, print_json
-from flowfleet.scaffold import (
+from flowfleet.interop.scaffold import (
     Discovery,
     ScaffoldFile,
     discover_flows,
     ecs_base_job_template,
     scaffold_files,
 )
-from flowfleet.scaffold.files import CONFIG, ECS_TEMPLATE, PLACEHOLDER_NOTE
+from flowfleet.interop.scaffold.files import CONFIG, ECS_TEMPLATE, PLACEHOLDER_NOTE
+from flowfleet.output.console import err, out, print_json
 
 
 def run_init(directory: Path, *, force: bool, as_json: bool = False) -> int:

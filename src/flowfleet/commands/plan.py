@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-from flowfleet import planfile, report
+from flowfleet.apply.pipeline import plan_all
 from flowfleet.commands.common import load_desired
-from flowfleet.deploy import plan_all
-from flowfleet.output import err, out, print_json
-from flowfleet.planfile import PlanRequest
+from flowfleet.output import report
+from flowfleet.output.console import err, out, print_json
+from flowfleet.plan import saved as planfile
+from flowfleet.plan.saved import PlanRequest
 
 Format = Literal["text", "markdown", "json"]
 

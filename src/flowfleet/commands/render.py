@@ -8,8 +8,8 @@ import yaml
 
 from flowfleet.commands.common import load_desired
 from flowfleet.errors import ConfigError
-from flowfleet.masking import scrub, secret_values
-from flowfleet.output import out, print_json
+from flowfleet.model.masking import scrub, secret_values
+from flowfleet.output.console import out, print_json
 
 
 def run_render(
@@ -30,7 +30,7 @@ def run_render(
     [selected] = desired
     data: dict[str, object] = {"project": selected.project, "environment": selected.environment}
     if jobs:
-        from flowfleet.jobs import render_jobs
+        from flowfleet.render.jobs import render_jobs
 
         secrets = {
             value

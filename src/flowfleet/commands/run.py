@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flowfleet.api import Api, connect
 from flowfleet.config.load import load_config
-from flowfleet.connection import resolve_target
 from flowfleet.errors import FlowfleetError
-from flowfleet.output import err, out, print_json
+from flowfleet.output.console import err, out, print_json
+from flowfleet.server.api import Api, connect
+from flowfleet.server.connection import resolve_target
 
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 

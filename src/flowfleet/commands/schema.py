@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowfleet.config.models import Config
-from flowfleet.output import print_json
+from flowfleet.output.console import print_json
 
 
 def config_schema() -> dict[str, Any]:

@@ -7,8 +7,8 @@ from typing import Literal
 
 from flowfleet.config.load import load_config
 from flowfleet.errors import ConfigError
-from flowfleet.local_server import LocalServer
-from flowfleet.output import out, print_json
+from flowfleet.output.console import out, print_json
+from flowfleet.server.local import LocalServer
 
 
 def run_server(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from flowfleet.commands.common import load_desired
 from flowfleet.errors import ValidationFailed
-from flowfleet.output import out, print_json, print_problems, problems_json
-from flowfleet.validate import Desired
+from flowfleet.output.console import out, print_json, print_problems, problems_json
+from flowfleet.render.validate import Desired
 
 
 def run_validate(

@@ -1,1 +1,5 @@
-"""Reading config files: YAML with positions, strict models, both file formats."""
+"""Reading config files: YAML with positions, strict models, both file formats.
+
+May import only `flowfleet.errors` (besides pydantic, PyYAML and the standard library):
+everything else builds on it.
+"""

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from flowfleet.config.checks import shown
 from flowfleet.errors import FlowfleetError
-from flowfleet.flow_parameters import ParameterProblem, check_parameters
-from flowfleet.flow_schema import SignatureError, build_signature, runtime_model
-from flowfleet.flow_source import SourceModule, flow_decorator, read_module
-from flowfleet.flow_types import Flow
+from flowfleet.flows.parameters import ParameterProblem, check_parameters
+from flowfleet.flows.schema import SignatureError, build_signature, runtime_model
+from flowfleet.flows.source import SourceModule, flow_decorator, read_module
+from flowfleet.flows.types import Flow
 
 __all__ = ["EntrypointError", "Flow", "ParameterProblem", "check_parameters", "inspect_flow"]
 

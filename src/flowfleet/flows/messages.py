@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowfleet.flow_types import Flow
+from flowfleet.flows.types import Flow
 
 
 def wrong_value_at(flow: Flow, path: list[Any], values: dict[str, Any], label: str = "") -> str:

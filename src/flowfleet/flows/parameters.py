@@ -16,8 +16,8 @@ from typing import Any
 
 import pydantic
 
-from flowfleet.flow_parameter_messages import wrong_value, wrong_value_at
-from flowfleet.flow_types import Flow, Parameter
+from flowfleet.flows.messages import wrong_value, wrong_value_at
+from flowfleet.flows.types import Flow, Parameter
 
 _VAR_POSITIONAL, _VAR_KEYWORD = inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD
 _VARIADIC = (_VAR_POSITIONAL, _VAR_KEYWORD)

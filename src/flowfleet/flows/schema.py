@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pydantic
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 
-from flowfleet.flow_docstrings import parameter_docs
-from flowfleet.flow_source import (
+from flowfleet.flows.docstrings import parameter_docs
+from flowfleet.flows.source import (
     UNKNOWN,
     FunctionNode,
     ModuleRef,
@@ -32,7 +32,7 @@ from flowfleet.flow_source import (
     default_value,
     evaluate,
 )
-from flowfleet.flow_types import Parameter, Signature
+from flowfleet.flows.types import Parameter, Signature
 
 if TYPE_CHECKING:
     from pydantic_core import core_schema

@@ -1,8 +1,8 @@
 """The deployments (and the work pools they use) on a server → flowfleet.yaml data. Pure
 except `read_server`, which reads through the Api.
 
-What is written is what flowfleet compares (see flowfleet.plan.COMPARED_FIELDS), in terms
-the loader reads back to the same values, so that planning the exported file with
+What is written is what flowfleet compares (see COMPARED_FIELDS), in terms the loader
+reads back to the same values, so that planning the exported file with
 `--adopt` changes no field: the deployments only get flowfleet's marker.
 """
 
@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flowfleet.api import Api
-from flowfleet.live import parse_deployment
-from flowfleet.normalize import NO_SLUG, queue_name
-from flowfleet.resources import Deployment, Schedule
+from flowfleet.model.resources import Deployment, Schedule, queue_name
+from flowfleet.plan.normalize import NO_SLUG
+from flowfleet.server.api import Api
+from flowfleet.server.read import parse_deployment
 
 MARKER_PREFIX = "flowfleet:"
 # pool type → its default base job template (None when unknown)
@@ -213,7 +213,7 @@ HEADER = (
 
 def dump_export(config: dict[str, Any], environment: str, where: str) -> str:
     """flowfleet.yaml text: the schema comment, then one block per top-level key."""
-    from flowfleet.importer.dump import yaml_block
+    from flowfleet.interop.importer.dump import yaml_block
 
     sections = [HEADER.format(where=where, env=environment)]
     sections += [yaml_block(key, value) for key, value in config.items()]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
@@ -61,7 +63,7 @@ class Deployment(Frozen):
     def to_json(self) -> dict[str, Any]:
         """Plain JSON data, schedules without the fields their kind does not use, the
         values of secret `job_variables.env` entries masked."""
-        from flowfleet.masking import mask_env
+        from flowfleet.model.masking import mask_env
 
         data = self.model_dump(
             mode="json", exclude={"parameter_openapi_schema", "protected", "secret_env"}
@@ -155,3 +157,35 @@ class Infrastructure(Frozen):
 
     def pool(self, name: str | None) -> WorkPool | None:
         return next((p for p in self.work_pools if p.name == name), None)
+
+
+# The deployment fields flowfleet manages: compared by the plan, sent by apply.
+COMPARED_FIELDS = (
+    "entrypoint",
+    "parameters",
+    "schedules",
+    "tags",
+    "version",
+    "description",
+    "work_pool_name",
+    "work_queue_name",
+    "job_variables",
+    "pull_steps",
+    "paused",
+    "concurrency_limit",
+    "enforce_parameter_schema",
+    "parameter_openapi_schema",
+)
+
+
+def queue_name(deployment: Deployment) -> str | None:
+    """The queue the server puts the deployment in (a pool without a queue → "default")."""
+    return deployment.work_queue_name or ("default" if deployment.work_pool_name else None)
+
+
+def anchor_instant(anchor: str, timezone: str) -> str:
+    """An anchor date as a UTC instant; a naive one is in the schedule's time zone."""
+    moment = datetime.fromisoformat(anchor.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    return moment.astimezone(ZoneInfo("UTC")).isoformat()

@@ -6,8 +6,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flowfleet.apply import Outcome, Progress
-from flowfleet.plan import Action
+from flowfleet.apply.deployments import Outcome, Progress
+from flowfleet.plan.deployments import Action
 
 WRITES = (Action.CREATE, Action.UPDATE, Action.DELETE)
 

@@ -6,10 +6,15 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from flowfleet.apply import ApplyResult
-from flowfleet.deploy import EnvironmentPlan
-from flowfleet.infra_plan import InfraChange
-from flowfleet.plan import Action, Change, FieldChange
+from flowfleet.apply.deployments import ApplyResult
+from flowfleet.plan.deployments import Action
+from flowfleet.plan.environment import (
+    AnyChange,
+    EnvironmentPlan,
+    changes_of,
+    counts,
+    plan_summary,
+)
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -20,17 +25,8 @@ SYMBOLS = {
 }
 
 
-AnyChange = Change | InfraChange
-
-
-def changes_of(planned: EnvironmentPlan) -> list[AnyChange]:
-    """Infrastructure changes first (they are applied first), then deployments."""
-    return [*planned.infra.changes, *planned.plan.changes]
-
-
-def counts(planned: EnvironmentPlan) -> dict[str, int]:
-    actions = [c.action for c in changes_of(planned)]
-    return {a.value: actions.count(a) for a in Action}
+def plan_json(plans: Sequence[EnvironmentPlan]) -> list[dict[str, Any]]:
+    return [plan_summary(p) for p in plans]
 
 
 def plan_text(planned: EnvironmentPlan) -> str:
@@ -85,22 +81,6 @@ def plan_markdown(plans: Sequence[EnvironmentPlan]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def plan_json(plans: Sequence[EnvironmentPlan]) -> list[dict[str, Any]]:
-    return [
-        {
-            "project": p.plan.project,
-            "environment": p.plan.environment,
-            "api_url": p.target.url,
-            "has_changes": p.has_changes,
-            "counts": counts(p),
-            "errors": list(p.errors),
-            "orphans": list(p.plan.orphans),
-            "changes": [_change_json(c) for c in changes_of(p)],
-        }
-        for p in plans
-    ]
-
-
 def result_line(result: ApplyResult) -> str:
     c = result.counts()
     not_attempted = f", {c['not_attempted']} not attempted" if c["not_attempted"] else ""
@@ -138,24 +118,6 @@ def result_json(result: ApplyResult) -> dict[str, Any]:
         "failures": [{"deployment": o.change.name, "error": o.error} for o in result.failed],
         "not_attempted": [o.change.name for o in result.not_attempted],
     }
-
-
-def _change_json(change: AnyChange) -> dict[str, Any]:
-    names = (
-        {"flow": change.key[0], "deployment": change.key[1]}
-        if isinstance(change, Change)
-        else {"kind": change.key[0], "name": change.key[1]}
-    )
-    return {
-        "action": change.action.value,
-        **names,
-        "fields": [_field_json(f) for f in change.fields],
-        "reason": change.reason or None,
-    }
-
-
-def _field_json(f: FieldChange) -> dict[str, Any]:
-    return {"field": f.field, "old": f.old, "new": f.new}
 
 
 def _describe(change: AnyChange) -> str:

@@ -12,27 +12,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from flowfleet.masking import mask_env_change
-from flowfleet.normalize import comparable
-from flowfleet.resources import Deployment, LiveDeployment, LiveState
-
-COMPARED_FIELDS = (
-    "entrypoint",
-    "parameters",
-    "schedules",
-    "tags",
-    "version",
-    "description",
-    "work_pool_name",
-    "work_queue_name",
-    "job_variables",
-    "pull_steps",
-    "paused",
-    "concurrency_limit",
-    "enforce_parameter_schema",
-    "parameter_openapi_schema",
-)
-
+from flowfleet.model.masking import mask_env_change
+from flowfleet.model.resources import COMPARED_FIELDS, Deployment, LiveDeployment, LiveState
+from flowfleet.plan.normalize import comparable
 
 PROTECTED_TAG = "flowfleet:protected"
 

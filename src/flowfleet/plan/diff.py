@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flowfleet.normalize import comparable
-from flowfleet.plan import COMPARED_FIELDS, FieldChange
-from flowfleet.resources import Deployment
+from flowfleet.model.resources import COMPARED_FIELDS, Deployment
+from flowfleet.plan.deployments import FieldChange
+from flowfleet.plan.normalize import comparable
 
 DIFFED_FIELDS = tuple(f for f in COMPARED_FIELDS if f != "parameter_openapi_schema")
 

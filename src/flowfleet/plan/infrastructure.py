@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from flowfleet.infra_items import KINDS, Item, differing, masked
-from flowfleet.plan import Action, FieldChange
+from flowfleet.model.items import KINDS, Item
+from flowfleet.plan.deployments import Action, FieldChange
+from flowfleet.plan.items import differing, masked
 
 Key = tuple[str, str]
 

@@ -3,11 +3,10 @@ the live ones from the server, in the same normalised form. Pure."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from typing import Any
 
-from flowfleet.resources import (
+from flowfleet.model.items import Item, json_value
+from flowfleet.model.resources import (
     Block,
     ConcurrencyLimit,
     Infrastructure,
@@ -15,25 +14,6 @@ from flowfleet.resources import (
     WorkPool,
     WorkQueue,
 )
-
-# Applied in this order (a pool before its queues, blocks before the pools that use them);
-# deleted in the reverse order, after the deployments.
-KINDS = ("block", "work_pool", "work_queue", "variable", "concurrency_limit")
-
-
-@dataclass(frozen=True)
-class Item:
-    """One resource: what kind, its name (a queue's is `pool/queue`), the compared fields."""
-
-    kind: str
-    name: str
-    fields: dict[str, Any]
-    id: str | None = None  # live items only
-    secrets: frozenset[str] = field(default_factory=frozenset)  # fields never printed
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.kind, self.name)
 
 
 def desired_items(infra: Infrastructure, marker: str) -> list[Item]:
@@ -51,7 +31,7 @@ def _block(block: Block) -> Item:
     return Item(
         "block",
         f"{block.type}/{block.name}",
-        {"type": block.type, "data": _json(block.fields)},
+        {"type": block.type, "data": json_value(block.fields)},
         secrets=frozenset(block.secret_fields),
     )
 
@@ -62,7 +42,7 @@ def _pool(pool: WorkPool) -> Item:
         pool.name,
         {
             "type": pool.type,
-            "base_job_template": _json(pool.base_job_template),
+            "base_job_template": json_value(pool.base_job_template),
             "description": pool.description,
             "concurrency_limit": pool.concurrency_limit,
             "is_paused": pool.paused,
@@ -85,7 +65,7 @@ def _queue(pool: str, queue: WorkQueue) -> Item:
 
 def _variable(variable: Variable, marker: str) -> Item:
     tags = sorted({*variable.tags, marker})
-    return Item("variable", variable.name, {"value": _json(variable.value), "tags": tags})
+    return Item("variable", variable.name, {"value": json_value(variable.value), "tags": tags})
 
 
 def _limit(limit: ConcurrencyLimit) -> Item:
@@ -97,69 +77,6 @@ def _limit(limit: ConcurrencyLimit) -> Item:
             "active": limit.active,
             "slot_decay_per_second": float(limit.slot_decay_per_second or 0.0),
         },
-    )
-
-
-def live_pool(data: dict[str, Any]) -> Item:
-    return Item(
-        "work_pool",
-        data["name"],
-        {
-            "type": data["type"],
-            "base_job_template": _json(data.get("base_job_template") or {}),
-            "description": data.get("description"),
-            "concurrency_limit": data.get("concurrency_limit"),
-            "is_paused": bool(data.get("is_paused")),
-        },
-        id=data["id"],
-    )
-
-
-def live_queue(pool: str, data: dict[str, Any]) -> Item:
-    return Item(
-        "work_queue",
-        f"{pool}/{data['name']}",
-        {
-            "description": data.get("description") or None,
-            "priority": data.get("priority"),
-            "concurrency_limit": data.get("concurrency_limit"),
-            "is_paused": bool(data.get("is_paused")),
-        },
-        id=data["id"],
-    )
-
-
-def live_variable(data: dict[str, Any]) -> Item:
-    return Item(
-        "variable",
-        data["name"],
-        {
-            "value": _json(data.get("value")),
-            "tags": sorted(set(data.get("tags") or [])),
-        },
-        id=data["id"],
-    )
-
-
-def live_limit(data: dict[str, Any]) -> Item:
-    return Item(
-        "concurrency_limit",
-        data["name"],
-        {
-            "limit": data["limit"],
-            "active": bool(data.get("active", True)),
-            "slot_decay_per_second": float(data.get("slot_decay_per_second") or 0.0),
-        },
-        id=data["id"],
-    )
-
-
-def live_block(slug: str, data: dict[str, Any]) -> Item:
-    return Item(
-        "block",
-        f"{slug}/{data['name']}",
-        {"type": slug, "data": _json(data.get("data") or {})},
-        id=data["id"],
     )
 
 
@@ -182,7 +99,3 @@ def masked(item: Item, name: str, value: Any) -> Any:
     if name != "data" or not item.secrets or not isinstance(value, dict):
         return value
     return {k: "********" if k in item.secrets else v for k, v in value.items()}
-
-
-def _json(value: Any) -> Any:
-    return json.loads(json.dumps(value, sort_keys=True))

@@ -7,11 +7,9 @@ deployment that was just applied compares equal to its declaration.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flowfleet.resources import Deployment, Schedule
+from flowfleet.model.resources import Deployment, Schedule, anchor_instant, queue_name
 
 
 def comparable(name: str, deployment: Deployment, reference: Deployment | None = None) -> Any:
@@ -42,11 +40,6 @@ DEFAULT_AGENT_POOL = "default-agent-pool"
 EMPTY_SCHEMA = {"properties": {}, "type": "object"}
 
 
-def queue_name(deployment: Deployment) -> str | None:
-    """The queue the server puts the deployment in (a pool without a queue → "default")."""
-    return deployment.work_queue_name or ("default" if deployment.work_pool_name else None)
-
-
 def schedule_dict(schedule: Schedule, reference: Schedule | None) -> dict[str, Any]:
     """A schedule as comparable data."""
     data: dict[str, Any] = {
@@ -69,14 +62,6 @@ def schedule_dict(schedule: Schedule, reference: Schedule | None) -> dict[str, A
             rrule = strip_dtstart(rrule)  # the server injects a DTSTART into stored rules
         data["rrule"] = rrule
     return data
-
-
-def anchor_instant(anchor: str, timezone: str) -> str:
-    """An anchor date as a UTC instant; a naive one is in the schedule's time zone."""
-    moment = datetime.fromisoformat(anchor.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(timezone))
-    return moment.astimezone(ZoneInfo("UTC")).isoformat()
 
 
 def strip_dtstart(rrule: str) -> str:

@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from flowfleet.api import connect
-from flowfleet.connection import Target, resolve_target
 from flowfleet.errors import FlowfleetError
-from flowfleet.live import read_live
-from flowfleet.plan import PROTECTED_TAG, Plan, build_plan, ownership_marker
-from flowfleet.planfile import Fingerprint, fingerprint
-from flowfleet.resources import Deployment, LiveState
-from flowfleet.validate import Desired
+from flowfleet.model.resources import Deployment, LiveState
+from flowfleet.plan.deployments import PROTECTED_TAG, Plan, build_plan, ownership_marker
+from flowfleet.plan.environment import Fingerprint
+from flowfleet.plan.saved import fingerprint
+from flowfleet.render.validate import Desired
 
 SEPARATOR = "--"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,40}")
+
+
+@dataclass(frozen=True)
+class PreviewScope:
+    name: str
+    marker: str
+    deployments: list[Deployment]
 
 
 class PreviewNameError(FlowfleetError):
@@ -69,35 +75,26 @@ def preview_deployments(
     return result
 
 
-async def _read(target: Target, marker: str, deployments: Sequence[Deployment]) -> LiveState:
-    async with connect(target) as api:
-        return await read_live(
-            api,
-            flow_names=[d.flow_name for d in deployments],
-            marker=marker,
-            pools=[d.work_pool_name for d in deployments if d.work_pool_name],
-        )
+def preview_scope(desired: Desired, managed: Sequence[Deployment], name: str) -> PreviewScope:
+    """What a preview of `desired`'s environment consists of: its marker and its
+    deployments (read from the server under that marker before planning)."""
+    own = ownership_marker(desired.project, desired.environment)
+    marker = preview_marker(desired.project, desired.environment, name)
+    return PreviewScope(name, marker, preview_deployments(managed, own, marker, name))
 
 
-async def plan_preview(
-    desired: Desired, managed: Sequence[Deployment], name: str, *, prune: bool, adopt: bool
-) -> tuple[Target, Plan, Fingerprint]:
-    """Plan a preview of `desired`'s environment: deployments only, whose work pools
-    must already exist (the environment's own apply creates them); with the fingerprint
-    a saved plan of it is checked against."""
-    environment = desired.environment
-    config_env = desired.loaded.config.environments[environment]
-    target = resolve_target(desired.loaded.root, environment, config_env)
-    own = ownership_marker(desired.project, environment)
-    marker = preview_marker(desired.project, environment, name)
-    deployments = preview_deployments(managed, own, marker, name)
-    live = await _read(target, marker, deployments)
+def plan_preview(
+    desired: Desired, scope: PreviewScope, live: LiveState, *, prune: bool, adopt: bool
+) -> tuple[Plan, Fingerprint]:
+    """Plan a preview: deployments only, whose work pools must already exist (the
+    environment's own apply creates them); with the fingerprint a saved plan of it is
+    checked against. Pure."""
     plan = build_plan(
         desired.project,
-        preview_environment(environment, name),
-        deployments,
+        preview_environment(desired.environment, scope.name),
+        scope.deployments,
         live,
         prune=prune,
         adopt=adopt,
     )
-    return target, plan, fingerprint(deployments, [], live, {}, ())
+    return plan, fingerprint(scope.deployments, [], live, {}, ())

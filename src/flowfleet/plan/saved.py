@@ -19,33 +19,23 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flowfleet import __version__
+from flowfleet._version import __version__
 from flowfleet.errors import FlowfleetError
-from flowfleet.infra_items import Item, masked
-from flowfleet.masking import mask_env
-from flowfleet.resources import Deployment, LiveState
-
-if TYPE_CHECKING:
-    from flowfleet.deploy import EnvironmentPlan
+from flowfleet.model.items import Item
+from flowfleet.model.masking import mask_env
+from flowfleet.model.resources import Deployment, LiveState
+from flowfleet.plan.environment import EnvironmentPlan, Fingerprint, Hashes, plan_summary
+from flowfleet.plan.items import masked
 
 FORMAT = 1
-Hashes = dict[str, str]
 
 
 class PlanChanged(FlowfleetError):
     """The saved plan no longer matches the config or the server."""
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """One hash per desired object and per live object of one environment's plan."""
-
-    desired: Hashes = field(default_factory=dict)
-    live: Hashes = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -97,11 +87,9 @@ def fingerprint(
 
 def write(path: Path, request: PlanRequest, plans: Sequence[EnvironmentPlan]) -> None:
     """Write the plan file (masked changes, fingerprints; never a secret value)."""
-    from flowfleet import report
-
     environments = [
         {**summary, "desired": p.fingerprint.desired, "live": p.fingerprint.live}
-        for summary, p in zip(report.plan_json(plans), plans, strict=True)
+        for summary, p in zip([plan_summary(p) for p in plans], plans, strict=True)
     ]
     data = {
         "flowfleet_plan": FORMAT,
@@ -157,9 +145,10 @@ def read(path: Path) -> SavedPlan:
 
 def check(saved: SavedPlan, plans: Sequence[EnvironmentPlan]) -> None:
     """Refuse (PlanChanged) unless the recomputed plans are the saved ones."""
-    from flowfleet import report
-
-    now = {p.plan.environment: (p, s) for p, s in zip(plans, report.plan_json(plans), strict=True)}
+    now = {
+        p.plan.environment: (p, s)
+        for p, s in zip(plans, [plan_summary(p) for p in plans], strict=True)
+    }
     problems = []
     for old in saved.environments:
         env = old["environment"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowfleet.flows import EntrypointError, Flow, inspect_flow
-from flowfleet.render import default_flow_name
+from flowfleet.flows.inspect import EntrypointError, Flow, inspect_flow
+from flowfleet.render.deployments import default_flow_name
 
 
 class FlowCatalog:

@@ -17,7 +17,7 @@ from flowfleet.config.document import DocPath, YamlFloat, YamlInt
 from flowfleet.config.load import LoadedConfig
 from flowfleet.config.models import DeploymentEntry, Settings
 from flowfleet.config.models import Schedule as ScheduleEntry
-from flowfleet.resources import Deployment, Schedule
+from flowfleet.model.resources import Deployment, Schedule
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 FlowNames = Callable[[str], str]

@@ -10,8 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from flowfleet.config.load import LoadedConfig
-from flowfleet.render import deep_merge, plain, substitute
-from flowfleet.resources import (
+from flowfleet.model.resources import (
     Block,
     ConcurrencyLimit,
     Infrastructure,
@@ -19,6 +18,7 @@ from flowfleet.resources import (
     WorkPool,
     WorkQueue,
 )
+from flowfleet.render.deployments import deep_merge, plain, substitute
 
 # (template reference from the config, pool type) → the template as data
 ReadTemplate = Callable[[str | dict[str, Any] | None, str], dict[str, Any]]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowfleet.errors import FlowfleetError
-from flowfleet.resources import Infrastructure
+from flowfleet.model.resources import Infrastructure
 
 MASK = "********"
 

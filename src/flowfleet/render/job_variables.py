@@ -20,9 +20,9 @@ from flowfleet.config.document import DocPath
 from flowfleet.config.load import LoadedConfig
 
 # The wording of parameter problems, reused so that both read alike.
-from flowfleet.flow_parameter_messages import _describe, _found
-from flowfleet.render import Rendered, deep_merge, key_paths, plain, substitute
-from flowfleet.resources import Infrastructure, WorkPool
+from flowfleet.flows.messages import _describe, _found
+from flowfleet.model.resources import Infrastructure, WorkPool
+from flowfleet.render.deployments import Rendered, deep_merge, key_paths, plain, substitute
 
 # Where in the config (and whether at the key rather than the value), and what is wrong.
 Finding = tuple[DocPath, bool, str]

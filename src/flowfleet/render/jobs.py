@@ -4,7 +4,7 @@ Prefect's own code does the work: the worker type's job configuration class (fro
 installed package, else Prefect's `BaseJobConfiguration`) fills the pool's base job template
 (the pool's job variables are its defaults) with the deployment's job variables, then
 prepares it for a flow run as the worker does. For an `ecs` pool, prefect-aws then derives
-the task definition and the RunTask request (`flowfleet.ecs`).
+the task definition and the RunTask request (`flowfleet.render.ecs`).
 
 What exists only at run time is shown as a placeholder: the ids of the flow run, flow,
 deployment and pool, the flow run's name, and the worker's own API URL and key (which the
@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from flowfleet.errors import Problem, ValidationFailed
-from flowfleet.job_references import DeclaredReferences, UnknownOffline
-from flowfleet.render import Rendered
-from flowfleet.resources import Deployment, Infrastructure, WorkPool
-from flowfleet.validate import Desired
+from flowfleet.model.resources import Deployment, Infrastructure, WorkPool
+from flowfleet.render.deployments import Rendered
+from flowfleet.render.job_references import DeclaredReferences, UnknownOffline
+from flowfleet.render.validate import Desired
 
 if TYPE_CHECKING:
     from prefect.client.orchestration import PrefectClient
@@ -100,7 +100,7 @@ async def _job(
 
 def _ecs(configuration: BaseJobConfiguration, pool: WorkPool, flow_run: FlowRun) -> Any:
     try:
-        from flowfleet.ecs import ecs_task
+        from flowfleet.render.ecs import ecs_task
     except ImportError:
         return {"note": "install prefect-aws (flowfleet[aws]) to see the ECS task definition"}
     return ecs_task(configuration, pool.name, flow_run)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from flowfleet.config.document import DocPath
-from flowfleet.flows import Flow, check_parameters
-from flowfleet.render import Rendered
+from flowfleet.flows.inspect import Flow, check_parameters
+from flowfleet.render.deployments import Rendered
 
 
 def parameter_problems(flow: Flow, item: Rendered) -> Iterator[tuple[DocPath, str]]:

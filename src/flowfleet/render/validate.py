@@ -14,13 +14,13 @@ from typing import Any
 from flowfleet.config.document import DocPath
 from flowfleet.config.load import LoadedConfig, load_config, unset_variable
 from flowfleet.errors import ConfigError, Location, Problem, ValidationFailed
-from flowfleet.flow_catalog import FlowCatalog
-from flowfleet.job_variables import job_variable_problems
-from flowfleet.parameters import parameter_problems
-from flowfleet.render import PLACEHOLDER, Rendered, render
-from flowfleet.render_infra import render_infrastructure
-from flowfleet.resources import Infrastructure
-from flowfleet.templates import TemplateReader
+from flowfleet.model.resources import Infrastructure
+from flowfleet.render.catalog import FlowCatalog
+from flowfleet.render.deployments import PLACEHOLDER, Rendered, render
+from flowfleet.render.infrastructure import render_infrastructure
+from flowfleet.render.job_variables import job_variable_problems
+from flowfleet.render.parameters import parameter_problems
+from flowfleet.render.templates import TemplateReader
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,10 @@ from typing import Any
 
 import httpx
 
-from flowfleet import __version__
-from flowfleet.connection import ConnectionError_, Target
+from flowfleet._version import __version__
 from flowfleet.errors import FlowfleetError
+from flowfleet.model.target import Target
+from flowfleet.server.connection import ConnectionError_
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_ATTEMPTS = 8

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
-from flowfleet.api import Api
+from flowfleet.server.api import Api
 
 
 @cache

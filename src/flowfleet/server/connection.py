@@ -4,26 +4,16 @@ except in the Authorization header."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from flowfleet.config.models import Environment
 from flowfleet.errors import FlowfleetError
-from flowfleet.local_server import LocalServer
+from flowfleet.model.target import Target
+from flowfleet.server.local import LocalServer
 
 
 class ConnectionError_(FlowfleetError):
     """An environment's server cannot be found or reached (never names the key)."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """One environment's API: URL and key (the key is hidden from repr)."""
-
-    environment: str
-    url: str
-    api_key: str | None = field(default=None, repr=False)
-    local: bool = False
 
 
 def resolve_target(root: Path, name: str, environment: Environment) -> Target:

@@ -11,8 +11,8 @@ import json
 import re
 from typing import Any
 
-from flowfleet.api import Api, ApiError
 from flowfleet.errors import FlowfleetError
+from flowfleet.server.api import Api, ApiError
 
 Owned = frozenset[tuple[str, str]]
 

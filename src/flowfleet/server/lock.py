@@ -21,19 +21,19 @@ import getpass
 import os
 import re
 import socket
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flowfleet.api import ApiError, connect
-from flowfleet.connection import Target
 from flowfleet.errors import FlowfleetError
-from flowfleet.output import err
+from flowfleet.model.target import Target
+from flowfleet.server.api import ApiError, connect
 
 LEASE_SECONDS = 60.0
 RENEW_EVERY = 15.0
@@ -73,15 +73,19 @@ def holder_id() -> str:
 
 
 @contextmanager
-def holding(leases: Sequence[Lease], timeout: float) -> Iterator[None]:
+def holding(
+    leases: Sequence[Lease], timeout: float, notify: Callable[[str], None] | None = None
+) -> Iterator[None]:
     """Hold every lease (taken in a fixed order, so two runs never deadlock) for the
-    duration of the block, renewing them in the background; release them at the end."""
+    duration of the block, renewing them in the background; release them at the end.
+    `notify` gets what the user should know while waiting (default: stderr)."""
+    say = notify or _stderr
     taken: list[Lease] = []
     stop = threading.Event()
-    renewer = threading.Thread(target=_renew_until, args=(taken, stop), daemon=True)
+    renewer = threading.Thread(target=_renew_until, args=(taken, stop, say), daemon=True)
     try:
         for lease in sorted(leases, key=lambda item: (item.target.url, item.name)):
-            _acquire(lease, timeout)
+            _acquire(lease, timeout, say)
             taken.append(lease)
         renewer.start()
         yield
@@ -93,7 +97,11 @@ def holding(leases: Sequence[Lease], timeout: float) -> Iterator[None]:
             asyncio.run(_release(lease))
 
 
-def _acquire(lease: Lease, timeout: float) -> None:
+def _stderr(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+def _acquire(lease: Lease, timeout: float, say: Callable[[str], None]) -> None:
     deadline = time.monotonic() + timeout
     announced = False
     while True:
@@ -109,7 +117,7 @@ def _acquire(lease: Lease, timeout: float) -> None:
                 "or raise --lock-timeout; a lease of a run that died expires by itself"
             )
         if not announced:
-            err(f"waiting up to {timeout:.0f} s for the lock on {where}: {who}")
+            say(f"waiting up to {timeout:.0f} s for the lock on {where}: {who}")
             announced = True
         time.sleep(min(POLL_SECONDS, max(0.0, deadline - time.monotonic())))
 
@@ -140,13 +148,13 @@ async def _try_take(lease: Lease) -> dict[str, Any] | None:
         return {"holder": "(runs that keep taking it)", "expires": "?"}
 
 
-def _renew_until(leases: list[Lease], stop: threading.Event) -> None:
+def _renew_until(leases: list[Lease], stop: threading.Event, say: Callable[[str], None]) -> None:
     while not stop.wait(RENEW_EVERY):
         for lease in list(leases):
             try:
                 asyncio.run(_renew(lease))
             except FlowfleetError as exc:  # keep applying; the lease may still be valid
-                err(f"warning: could not renew the lock '{lease.name}': {exc}")
+                say(f"warning: could not renew the lock '{lease.name}': {exc}")
 
 
 async def _renew(lease: Lease) -> None:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowfleet.normalize import anchor_instant, queue_name
-from flowfleet.plan import COMPARED_FIELDS
-from flowfleet.resources import Deployment, Schedule
+from flowfleet.model.resources import (
+    COMPARED_FIELDS,
+    Deployment,
+    Schedule,
+    anchor_instant,
+    queue_name,
+)
 
 # Deployment fields that PATCH /deployments/{id} takes as they are (schedules are changed
 # one by one through their own endpoints).

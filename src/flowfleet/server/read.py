@@ -13,8 +13,8 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from flowfleet.api import Api
-from flowfleet.resources import Deployment, LiveDeployment, LiveState, Schedule
+from flowfleet.model.resources import Deployment, LiveDeployment, LiveState, Schedule
+from flowfleet.server.api import Api
 
 
 async def read_live(

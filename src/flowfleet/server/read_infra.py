@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import quote
 
-from flowfleet.api import Api, ApiError
-from flowfleet.infra_items import (
-    Item,
-    live_block,
-    live_limit,
-    live_pool,
-    live_queue,
-    live_variable,
-)
+from flowfleet.model.items import Item, json_value
+from flowfleet.server.api import Api, ApiError
 
 Key = tuple[str, str]
 
@@ -96,3 +90,66 @@ async def _blocks(api: Api, names: set[str]) -> list[Item]:
 
     found = await asyncio.gather(*(read(n) for n in sorted(names)))
     return [item for item in found if item is not None]
+
+
+def live_pool(data: dict[str, Any]) -> Item:
+    return Item(
+        "work_pool",
+        data["name"],
+        {
+            "type": data["type"],
+            "base_job_template": json_value(data.get("base_job_template") or {}),
+            "description": data.get("description"),
+            "concurrency_limit": data.get("concurrency_limit"),
+            "is_paused": bool(data.get("is_paused")),
+        },
+        id=data["id"],
+    )
+
+
+def live_queue(pool: str, data: dict[str, Any]) -> Item:
+    return Item(
+        "work_queue",
+        f"{pool}/{data['name']}",
+        {
+            "description": data.get("description") or None,
+            "priority": data.get("priority"),
+            "concurrency_limit": data.get("concurrency_limit"),
+            "is_paused": bool(data.get("is_paused")),
+        },
+        id=data["id"],
+    )
+
+
+def live_variable(data: dict[str, Any]) -> Item:
+    return Item(
+        "variable",
+        data["name"],
+        {
+            "value": json_value(data.get("value")),
+            "tags": sorted(set(data.get("tags") or [])),
+        },
+        id=data["id"],
+    )
+
+
+def live_limit(data: dict[str, Any]) -> Item:
+    return Item(
+        "concurrency_limit",
+        data["name"],
+        {
+            "limit": data["limit"],
+            "active": bool(data.get("active", True)),
+            "slot_decay_per_second": float(data.get("slot_decay_per_second") or 0.0),
+        },
+        id=data["id"],
+    )
+
+
+def live_block(slug: str, data: dict[str, Any]) -> Item:
+    return Item(
+        "block",
+        f"{slug}/{data['name']}",
+        {"type": slug, "data": json_value(data.get("data") or {})},
+        id=data["id"],
+    )

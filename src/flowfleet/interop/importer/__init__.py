@@ -14,9 +14,9 @@ from typing import Any
 from flowfleet.config.document import DocPath, Document, parse_document
 from flowfleet.config.load import Warning, project_slug
 from flowfleet.errors import ConfigError, FlowfleetError
-from flowfleet.importer.context import Context
-from flowfleet.importer.deployments import deployment, pull_steps
-from flowfleet.importer.dump import dump_config
+from flowfleet.interop.importer.context import Context
+from flowfleet.interop.importer.deployments import deployment, pull_steps
+from flowfleet.interop.importer.dump import dump_config
 
 __all__ = ["Converted", "convert", "dump_config", "read_prefect_yaml"]
 

@@ -9,7 +9,7 @@ from flowfleet.config.base import number_as_written
 from flowfleet.config.document import DocPath, Document, YamlFloat, YamlInt
 from flowfleet.config.load import Warning
 from flowfleet.errors import ConfigError
-from flowfleet.importer.templating import translate
+from flowfleet.interop.importer.templating import translate
 
 
 class Context:

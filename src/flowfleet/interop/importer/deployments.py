@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flowfleet.config.document import DocPath
-from flowfleet.importer.context import Context
-from flowfleet.importer.schedules import schedules
+from flowfleet.interop.importer.context import Context
+from flowfleet.interop.importer.schedules import schedules
 
 # prefect.yaml keys with no flowfleet counterpart: said once per key and deployment.
 _LEFT_OUT = {

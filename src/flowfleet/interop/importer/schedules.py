@@ -11,7 +11,7 @@ from typing import Any
 import pydantic
 
 from flowfleet.config.document import DocPath
-from flowfleet.importer.context import Context
+from flowfleet.interop.importer.context import Context
 
 _KINDS = ("cron", "interval", "rrule")
 _COMMON = ("timezone", "active", "parameters", "slug")

@@ -5,9 +5,9 @@ The templates of the written files are package data in this folder (`*.tmpl`).
 
 from __future__ import annotations
 
-from flowfleet.scaffold.discover import Discovery, FoundFlow, Unusable, discover_flows
-from flowfleet.scaffold.ecs import ecs_base_job_template
-from flowfleet.scaffold.files import ScaffoldFile, scaffold_files, workflow_files
+from flowfleet.interop.scaffold.discover import Discovery, FoundFlow, Unusable, discover_flows
+from flowfleet.interop.scaffold.ecs import ecs_base_job_template
+from flowfleet.interop.scaffold.files import ScaffoldFile, scaffold_files, workflow_files
 
 __all__ = [
     "Discovery",

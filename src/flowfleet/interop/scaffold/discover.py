@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flowfleet.flow_source import SourceModule, flow_decorator, read_module
-from flowfleet.flows import EntrypointError, Flow, inspect_flow
+from flowfleet.flows.inspect import EntrypointError, Flow, inspect_flow
+from flowfleet.flows.source import SourceModule, flow_decorator, read_module
 
 _SKIPPED_FOLDERS = {"__pycache__", "node_modules", "site-packages", "test", "tests"}
 

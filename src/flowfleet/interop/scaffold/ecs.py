@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowfleet.templates import bundled_template
+from flowfleet.render.templates import bundled_template
 
 
 def ecs_base_job_template() -> tuple[dict[str, Any], str]:

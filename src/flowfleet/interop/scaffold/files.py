@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from flowfleet.scaffold.discover import FoundFlow
-from flowfleet.scaffold.placeholders import required_placeholders
+from flowfleet.interop.scaffold.discover import FoundFlow
+from flowfleet.interop.scaffold.placeholders import required_placeholders
 
 CONFIG = "flowfleet.yaml"
 ECS_TEMPLATE = "infrastructure/ecs.json"
@@ -33,7 +33,11 @@ class ScaffoldFile:
 
 def template(name: str) -> str:
     """The text of one template shipped in this package."""
-    return resources.files(__package__ or "flowfleet.scaffold").joinpath(name).read_text("utf-8")
+    return (
+        resources.files(__package__ or "flowfleet.interop.scaffold")
+        .joinpath(name)
+        .read_text("utf-8")
+    )
 
 
 def fill(text: str, values: dict[str, str]) -> str:

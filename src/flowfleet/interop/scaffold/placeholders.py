@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowfleet.flows import Flow
+from flowfleet.flows.inspect import Flow
 
 _MAX_DEPTH = 8
 _BY_TYPE: dict[str, Any] = {

@@ -1,0 +1,88 @@
+"""One environment's plan: deployments and infrastructure, with what it was planned
+against (the target, and the fingerprint a saved plan is checked with). Pure data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flowfleet.model.target import Target
+from flowfleet.plan.deployments import Action, Change, FieldChange, Plan
+from flowfleet.plan.infrastructure import InfraChange, InfraPlan
+from flowfleet.render.validate import Desired
+
+Hashes = dict[str, str]
+AnyChange = Change | InfraChange
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """One hash per desired object and per live object of one environment's plan."""
+
+    desired: Hashes = field(default_factory=dict)
+    live: Hashes = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EnvironmentPlan:
+    desired: Desired
+    target: Target
+    plan: Plan
+    infra: InfraPlan = field(default_factory=InfraPlan)
+    fingerprint: Fingerprint = field(default_factory=Fingerprint)
+
+    @property
+    def has_changes(self) -> bool:
+        return self.plan.has_changes or self.infra.has_changes
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return (*self.infra.errors, *self.plan.errors)
+
+    @property
+    def deletes(self) -> int:
+        """Deployments and infrastructure resources the plan deletes."""
+        infra = [c for c in self.infra.changes if c.action is Action.DELETE]
+        return len(self.plan.of(Action.DELETE)) + len(infra)
+
+
+def changes_of(planned: EnvironmentPlan) -> list[AnyChange]:
+    """Infrastructure changes first (they are applied first), then deployments."""
+    return [*planned.infra.changes, *planned.plan.changes]
+
+
+def counts(planned: EnvironmentPlan) -> dict[str, int]:
+    actions = [c.action for c in changes_of(planned)]
+    return {a.value: actions.count(a) for a in Action}
+
+
+def plan_summary(p: EnvironmentPlan) -> dict[str, Any]:
+    """The plan of one environment as JSON data (`plan --json`, saved plans)."""
+    return {
+        "project": p.plan.project,
+        "environment": p.plan.environment,
+        "api_url": p.target.url,
+        "has_changes": p.has_changes,
+        "counts": counts(p),
+        "errors": list(p.errors),
+        "orphans": list(p.plan.orphans),
+        "changes": [_change_json(c) for c in changes_of(p)],
+    }
+
+
+def _change_json(change: AnyChange) -> dict[str, Any]:
+    names = (
+        {"flow": change.key[0], "deployment": change.key[1]}
+        if isinstance(change, Change)
+        else {"kind": change.key[0], "name": change.key[1]}
+    )
+    return {
+        "action": change.action.value,
+        **names,
+        "fields": [_field_json(f) for f in change.fields],
+        "reason": change.reason or None,
+    }
+
+
+def _field_json(f: FieldChange) -> dict[str, Any]:
+    return {"field": f.field, "old": f.old, "new": f.new}
