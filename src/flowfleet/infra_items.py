@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowfleet import wire
 from flowfleet.resources import (
     Block,
     ConcurrencyLimit,
@@ -100,66 +101,63 @@ def _limit(limit: ConcurrencyLimit) -> Item:
     )
 
 
-def live_pool(data: dict[str, Any]) -> Item:
+def live_pool(data: wire.WorkPoolResponse) -> Item:
     return Item(
         "work_pool",
-        data["name"],
+        data.name,
         {
-            "type": data["type"],
-            "base_job_template": _json(data.get("base_job_template") or {}),
-            "description": data.get("description"),
-            "concurrency_limit": data.get("concurrency_limit"),
-            "is_paused": bool(data.get("is_paused")),
+            "type": data.type,
+            "base_job_template": _json(data.base_job_template or {}),
+            "description": data.description,
+            "concurrency_limit": data.concurrency_limit,
+            "is_paused": bool(data.is_paused),
         },
-        id=data["id"],
+        id=data.id,
     )
 
 
-def live_queue(pool: str, data: dict[str, Any]) -> Item:
+def live_queue(pool: str, data: wire.WorkQueueResponse) -> Item:
     return Item(
         "work_queue",
-        f"{pool}/{data['name']}",
+        f"{pool}/{data.name}",
         {
-            "description": data.get("description") or None,
-            "priority": data.get("priority"),
-            "concurrency_limit": data.get("concurrency_limit"),
-            "is_paused": bool(data.get("is_paused")),
+            "description": data.description or None,
+            "priority": data.priority,
+            "concurrency_limit": data.concurrency_limit,
+            "is_paused": bool(data.is_paused),
         },
-        id=data["id"],
+        id=data.id,
     )
 
 
-def live_variable(data: dict[str, Any]) -> Item:
+def live_variable(data: wire.Variable) -> Item:
     return Item(
         "variable",
-        data["name"],
-        {
-            "value": _json(data.get("value")),
-            "tags": sorted(set(data.get("tags") or [])),
-        },
-        id=data["id"],
+        data.name,
+        {"value": _json(data.value), "tags": sorted(set(data.tags or []))},
+        id=data.id,
     )
 
 
-def live_limit(data: dict[str, Any]) -> Item:
+def live_limit(data: wire.GlobalConcurrencyLimit) -> Item:
     return Item(
         "concurrency_limit",
-        data["name"],
+        data.name,
         {
-            "limit": data["limit"],
-            "active": bool(data.get("active", True)),
-            "slot_decay_per_second": float(data.get("slot_decay_per_second") or 0.0),
+            "limit": data.limit,
+            "active": data.active,
+            "slot_decay_per_second": float(data.slot_decay_per_second or 0.0),
         },
-        id=data["id"],
+        id=data.id,
     )
 
 
-def live_block(slug: str, data: dict[str, Any]) -> Item:
+def live_block(slug: str, data: wire.BlockDocument) -> Item:
     return Item(
         "block",
-        f"{slug}/{data['name']}",
-        {"type": slug, "data": _json(data.get("data") or {})},
-        id=data["id"],
+        f"{slug}/{data.name}",
+        {"type": slug, "data": _json(data.data or {})},
+        id=data.id,
     )
 
 

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from flowfleet import wire
 from flowfleet.api import Api, ApiError
 from flowfleet.infra_items import (
     Item,
@@ -55,13 +56,15 @@ async def known_block_types(api: Api, slugs: Iterable[str]) -> set[str]:
 async def _pools(api: Api, names: set[str]) -> list[Item]:
     if not names:
         return []
-    body = {"work_pools": {"name": {"any_": sorted(names)}}}
-    return [live_pool(p) for p in await api.read_all("/work_pools/filter", body)]
+    body = wire.work_pools_named(names)
+    found = await api.read_all("/work_pools/filter", body, wire.WorkPoolResponse)
+    return [live_pool(p) for p in found]
 
 
 async def _queues(api: Api, pools: set[str]) -> list[Item]:
     async def of(pool: str) -> list[Item]:
-        found = await api.read_all(f"/work_pools/{quote(pool)}/queues/filter", {})
+        path = f"/work_pools/{quote(pool)}/queues/filter"
+        found = await api.read_all(path, wire.WorkQueuesFilter(), wire.WorkQueueResponse)
         return [live_queue(pool, q) for q in found]
 
     return [q for queues in await asyncio.gather(*(of(p) for p in sorted(pools))) for q in queues]
@@ -70,14 +73,15 @@ async def _queues(api: Api, pools: set[str]) -> list[Item]:
 async def _variables(api: Api, names: set[str]) -> list[Item]:
     if not names:
         return []
-    body = {"variables": {"name": {"any_": sorted(names)}}}
-    return [live_variable(v) for v in await api.read_all("/variables/filter", body)]
+    body = wire.VariablesFilter(variables=wire.VariableFilter(name=wire.AnyOf(any_=sorted(names))))
+    return [live_variable(v) for v in await api.read_all("/variables/filter", body, wire.Variable)]
 
 
 async def _limits(api: Api, names: set[str]) -> list[Item]:
     if not names:
         return []
-    return [live_limit(c) for c in await api.read_all("/v2/concurrency_limits/filter", {})]
+    path, body = "/v2/concurrency_limits/filter", wire.ConcurrencyLimitsFilter()
+    return [live_limit(c) for c in await api.read_all(path, body, wire.GlobalConcurrencyLimit)]
 
 
 async def _blocks(api: Api, names: set[str]) -> list[Item]:
@@ -92,7 +96,7 @@ async def _blocks(api: Api, names: set[str]) -> list[Item]:
             if exc.status == 404:
                 return None
             raise
-        return live_block(slug, data)
+        return live_block(slug, wire.BlockDocument.model_validate(data))
 
     found = await asyncio.gather(*(read(n) for n in sorted(names)))
     return [item for item in found if item is not None]
