@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pydantic import Field
+
 from flowfleet.wire.base import Request
 
 
@@ -47,7 +49,8 @@ class BlockSchemaFilter(Request):
 
 
 class Page(Request):
-    """A filter body; Api.read_all sets limit and offset page by page."""
+    """A filter body; Api.read_all sets limit and offset page by page. A filter left unset
+    is not sent (the routes take no null for it)."""
 
     limit: int = 200
     offset: int = 0
@@ -56,20 +59,20 @@ class Page(Request):
 class DeploymentsFilter(Page):
     """POST /deployments/filter."""
 
-    flows: FlowFilter | None = None
-    deployments: DeploymentFilter | None = None
+    flows: FlowFilter = Field(default_factory=FlowFilter)
+    deployments: DeploymentFilter = Field(default_factory=DeploymentFilter)
 
 
 class FlowsFilter(Page):
     """POST /flows/filter."""
 
-    flows: FlowFilter | None = None
+    flows: FlowFilter = Field(default_factory=FlowFilter)
 
 
 class WorkPoolsFilter(Page):
     """POST /work_pools/filter."""
 
-    work_pools: WorkPoolFilter | None = None
+    work_pools: WorkPoolFilter = Field(default_factory=WorkPoolFilter)
 
 
 class WorkQueuesFilter(Page):
@@ -79,7 +82,7 @@ class WorkQueuesFilter(Page):
 class VariablesFilter(Page):
     """POST /variables/filter."""
 
-    variables: VariableFilter | None = None
+    variables: VariableFilter = Field(default_factory=VariableFilter)
 
 
 class ConcurrencyLimitsFilter(Page):
@@ -89,14 +92,14 @@ class ConcurrencyLimitsFilter(Page):
 class LogsFilter(Page):
     """POST /logs/filter."""
 
-    logs: LogFilter | None = None
+    logs: LogFilter = Field(default_factory=LogFilter)
     sort: str = "TIMESTAMP_ASC"
 
 
 class BlockSchemasFilter(Page):
     """POST /block_schemas/filter."""
 
-    block_schemas: BlockSchemaFilter | None = None
+    block_schemas: BlockSchemaFilter = Field(default_factory=BlockSchemaFilter)
 
 
 def work_pools_named(names: Iterable[str]) -> WorkPoolsFilter:
