@@ -11,6 +11,7 @@ from flowfleet.cli.main import run
 from flowfleet.interop.export import ServerState, export_config, schedule_entry
 from flowfleet.model.resources import Deployment, Schedule
 from flowfleet.plan.preview import PreviewNameError, check_name, preview_deployments
+from flowfleet.server.wire import WorkPoolResponse
 
 
 def _d(name: str, **fields: object) -> Deployment:
@@ -25,7 +26,7 @@ def test_export_factors_shared_values_and_escapes_variables() -> None:
             _d("b", tags=("y",), work_pool_name="p", pull_steps=steps, paused=True),
             _d("c", description="costs ${PRICE}", enforce_parameter_schema=False),
         ),
-        {"p": {"type": "process", "base_job_template": {"v": 1}}},
+        {"p": WorkPoolResponse(id="1", name="p", type="process", base_job_template={"v": 1})},
     )
     config, warnings = export_config("proj", "dev", {"local": True}, state, lambda t: {"v": 1})
     assert warnings == []

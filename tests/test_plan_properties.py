@@ -66,6 +66,7 @@ from flowfleet.plan.normalize import EMPTY_SCHEMA
 from flowfleet.server import payloads
 from flowfleet.server.api import AdaptiveLimit, Api
 from flowfleet.server.read import parse_deployment
+from flowfleet.server.wire import DeploymentResponse
 
 PROJECT, ENVIRONMENT = "analytics", "dev"
 MARKER = ownership_marker(PROJECT, ENVIRONMENT)
@@ -226,7 +227,10 @@ class FakePrefectServer:
         names = {flow_id: name for name, flow_id in self.flows.items()}
         return LiveState(
             deployments=tuple(
-                parse_deployment(self.response(r), names[r["flow_id"]]) for r in self.rows.values()
+                parse_deployment(
+                    DeploymentResponse.model_validate(self.response(r)), names[r["flow_id"]]
+                )
+                for r in self.rows.values()
             ),
             flows=dict(self.flows),
             work_pools=frozenset(self.pools - {DEFAULT_AGENT_POOL} if pools is None else pools),
@@ -524,8 +528,8 @@ class Seed:
 def seed_server(server: FakePrefectServer, seeds: Iterable[Seed]) -> None:
     for seed in seeds:
         d = seed.deployment
-        body = payloads.create_deployment(d, server.ensure_flow(d.flow_name))
-        body["schedules"] = [payloads.schedule(s) for s in d.schedules]  # one upsert
+        body = payloads.create_deployment(d, server.ensure_flow(d.flow_name)).body()
+        body["schedules"] = [payloads.schedule(s).body() for s in d.schedules]  # one upsert
         for schedule in body["schedules"]:
             if schedule["slug"] in seed.unslugged:
                 schedule["slug"] = None
@@ -535,7 +539,7 @@ def seed_server(server: FakePrefectServer, seeds: Iterable[Seed]) -> None:
         for schedule, row in zip(d.schedules, stored, strict=True):
             if schedule.max_scheduled_runs is not None:
                 base = f"/deployments/{created['id']}/schedules/{row['id']}"
-                patch = {**payloads.schedule(schedule), "slug": row["slug"]}
+                patch = {**payloads.schedule_update(schedule).body(), "slug": row["slug"]}
                 assert server.handle("PATCH", base, patch)[0] == 204
     server.writes.clear()
 

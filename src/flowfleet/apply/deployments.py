@@ -22,7 +22,7 @@ from flowfleet.model.resources import Deployment, LiveDeployment
 from flowfleet.plan.deployments import Action, Change, Plan
 from flowfleet.plan.infrastructure import InfraChange
 from flowfleet.plan.normalize import schedule_dict
-from flowfleet.server import payloads
+from flowfleet.server import payloads, wire
 from flowfleet.server.api import Api, NotAttempted
 
 
@@ -120,13 +120,18 @@ async def _ensure_flows(api: Api, plan: Plan) -> dict[str, str]:
 
     async def create(name: str) -> None:
         try:
-            flow = await api.call("POST", "/flows/", {"name": name})
+            flow = await api.call("POST", "/flows/", wire.FlowCreate(name=name))
         except FlowfleetError:
             return
-        flow_ids[name] = flow["id"]
+        flow_ids[name] = wire.Flow.model_validate(flow).id
 
     await asyncio.gather(*(create(n) for n in sorted(needed)))
     return flow_ids
+
+
+async def _create_flow(api: _Calls, name: str) -> str:
+    flow = await api.call("POST", "/flows/", wire.FlowCreate(name=name))
+    return wire.Flow.model_validate(flow).id
 
 
 class _Calls:
@@ -137,7 +142,7 @@ class _Calls:
         self.api = api
         self.sent = False
 
-    async def call(self, method: str, path: str, json: Any = None) -> Any:
+    async def call(self, method: str, path: str, json: wire.Body | None = None) -> Any:
         try:
             answer = await self.api.call(method, path, json)
         except NotAttempted:
@@ -165,7 +170,7 @@ async def _handle(api: _Calls, change: Change, flow_ids: dict[str, str]) -> None
         assert change.desired is not None
         flow = change.key[0]
         # a flow whose creation failed up front is tried again here, for its own error
-        flow_id = flow_ids.get(flow) or (await api.call("POST", "/flows/", {"name": flow}))["id"]
+        flow_id = flow_ids.get(flow) or await _create_flow(api, flow)
         await _create(api, change.desired, flow_id)
     elif change.action is Action.UPDATE:
         assert change.desired is not None and change.live is not None
@@ -177,17 +182,17 @@ async def _handle(api: _Calls, change: Change, flow_ids: dict[str, str]) -> None
 
 async def _create(api: _Calls, desired: Deployment, flow_id: str) -> None:
     body = payloads.create_deployment(desired, flow_id)
-    created = await api.call("POST", "/deployments/", body)
+    created = wire.DeploymentResponse.model_validate(await api.call("POST", "/deployments/", body))
     if payloads.schedules_sent_later(desired):
         schedules = [payloads.schedule(s) for s in desired.schedules]
-        await api.call("POST", f"/deployments/{created['id']}/schedules", schedules)
+        await api.call("POST", f"/deployments/{created.id}/schedules", schedules)
 
 
 async def _update(
     api: _Calls, desired: Deployment, live: LiveDeployment, changed: set[str]
 ) -> None:
     body = payloads.update_deployment(desired, changed)
-    if body:
+    if body.model_fields_set:
         await api.call("PATCH", f"/deployments/{live.id}", body)
     if "schedules" in changed:
         await _update_schedules(api, desired, live)
@@ -211,5 +216,5 @@ async def _update_schedules(api: _Calls, desired: Deployment, live: LiveDeployme
             await api.call("POST", base, [payloads.schedule(schedule)])
         elif schedule_dict(schedule, schedule) != schedule_dict(old[slug], schedule):
             await api.call(
-                "PATCH", f"{base}/{live.schedule_ids[slug]}", payloads.schedule(schedule)
+                "PATCH", f"{base}/{live.schedule_ids[slug]}", payloads.schedule_update(schedule)
             )

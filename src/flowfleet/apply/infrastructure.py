@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flowfleet.model.items import Item
 from flowfleet.plan.deployments import Action
 from flowfleet.plan.infrastructure import InfraChange
+from flowfleet.server import wire
 from flowfleet.server.api import Api
 from flowfleet.server.blocks import block_type_ids
 
@@ -33,57 +34,56 @@ def _pool_and_queue(item: Item) -> tuple[str, str]:
 
 
 async def _create_pool(api: Api, item: Item) -> None:
-    await api.call("POST", "/work_pools/", {"name": item.name, **item.fields})
+    await api.call("POST", "/work_pools/", wire.WorkPoolCreate(name=item.name, **item.fields))
 
 
 async def _update_pool(api: Api, item: Item, live: Item, changed: set[str]) -> None:
     body = {k: v for k, v in item.fields.items() if k in changed and k != "type"}
-    await api.call("PATCH", f"/work_pools/{quote(item.name)}", body)
+    await api.call("PATCH", f"/work_pools/{quote(item.name)}", wire.WorkPoolUpdate(**body))
 
 
 async def _create_queue(api: Api, item: Item) -> None:
     pool, queue = _pool_and_queue(item)
     body = {k: v for k, v in item.fields.items() if v is not None}
-    await api.call("POST", f"/work_pools/{pool}/queues", {"name": queue, **body})
+    await api.call("POST", f"/work_pools/{pool}/queues", wire.WorkQueueCreate(name=queue, **body))
 
 
 async def _update_queue(api: Api, item: Item, live: Item, changed: set[str]) -> None:
     pool, queue = _pool_and_queue(item)
-    body = {k: v for k, v in item.fields.items() if k in changed}
+    body = wire.WorkQueueUpdate(**{k: v for k, v in item.fields.items() if k in changed})
     await api.call("PATCH", f"/work_pools/{pool}/queues/{quote(queue)}", body)
 
 
 async def _create_variable(api: Api, item: Item) -> None:
-    await api.call("POST", "/variables/", {"name": item.name, **item.fields})
+    await api.call("POST", "/variables/", wire.VariableCreate(name=item.name, **item.fields))
 
 
 async def _update_variable(api: Api, item: Item, live: Item, changed: set[str]) -> None:
-    await api.call("PATCH", f"/variables/name/{quote(item.name)}", item.fields)
+    body = wire.VariableUpdate(**item.fields)
+    await api.call("PATCH", f"/variables/name/{quote(item.name)}", body)
 
 
 async def _create_limit(api: Api, item: Item) -> None:
-    await api.call("POST", "/v2/concurrency_limits/", {"name": item.name, **item.fields})
+    body = wire.ConcurrencyLimitV2Create(name=item.name, **item.fields)
+    await api.call("POST", "/v2/concurrency_limits/", body)
 
 
 async def _update_limit(api: Api, item: Item, live: Item, changed: set[str]) -> None:
-    body = {k: v for k, v in item.fields.items() if k in changed}
+    body = wire.ConcurrencyLimitV2Update(**{k: v for k, v in item.fields.items() if k in changed})
     await api.call("PATCH", f"/v2/concurrency_limits/{quote(item.name)}", body)
 
 
 async def _create_block(api: Api, item: Item) -> None:
     type_id, schema_id = await block_type_ids(api, item.fields["type"])
     name = item.name.partition("/")[2]
-    body = {
-        "name": name,
-        "data": item.fields["data"],
-        "block_type_id": type_id,
-        "block_schema_id": schema_id,
-    }
+    body = wire.BlockDocumentCreate(
+        name=name, data=item.fields["data"], block_type_id=type_id, block_schema_id=schema_id
+    )
     await api.call("POST", "/block_documents/", body)
 
 
 async def _update_block(api: Api, item: Item, live: Item, changed: set[str]) -> None:
-    body = {"data": item.fields["data"], "merge_existing_data": False}
+    body = wire.BlockDocumentUpdate(data=item.fields["data"], merge_existing_data=False)
     await api.call("PATCH", f"/block_documents/{live.id}", body)
 
 

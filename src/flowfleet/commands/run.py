@@ -13,6 +13,7 @@ from urllib.parse import quote
 from flowfleet.config.load import load_config
 from flowfleet.errors import FlowfleetError
 from flowfleet.output.console import err, out, print_json
+from flowfleet.server import wire
 from flowfleet.server.api import Api, connect
 from flowfleet.server.connection import resolve_target
 
@@ -79,40 +80,42 @@ async def _run(
     target: Any, flow: str, deployment: str, params: dict[str, Any], wait: bool, timeout: float
 ) -> dict[str, Any]:
     async with connect(target, concurrency=1) as api:
-        found = await api.call("GET", f"/deployments/name/{quote(flow)}/{quote(deployment)}")
-        run = await api.call(
-            "POST", f"/deployments/{found['id']}/create_flow_run", {"parameters": params}
-        )
+        path = f"/deployments/name/{quote(flow)}/{quote(deployment)}"
+        found = wire.DeploymentResponse.model_validate(await api.call("GET", path))
+        body = wire.DeploymentFlowRunCreate(parameters=params)
+        created = await api.call("POST", f"/deployments/{found.id}/create_flow_run", body)
+        run = wire.FlowRunResponse.model_validate(created)
         if wait:
-            run = await _wait(api, run["id"], timeout)
+            run = await _wait(api, run.id, timeout)
         return await _describe(api, run, with_logs=wait)
 
 
-async def _wait(api: Api, run_id: str, timeout: float) -> dict[str, Any]:
+async def _wait(api: Api, run_id: str, timeout: float) -> wire.FlowRunResponse:
     deadline = time.monotonic() + timeout
     while True:
-        run = await api.call("GET", f"/flow_runs/{run_id}")
-        if (run.get("state") or {}).get("type") in FINAL:
-            return dict(run)
+        run = wire.FlowRunResponse.model_validate(await api.call("GET", f"/flow_runs/{run_id}"))
+        state = run.state or wire.State()
+        if state.type in FINAL:
+            return run
         if time.monotonic() > deadline:
             raise RunError(
-                f"flow run {run['name']} is still {run['state']['type']} after {timeout:.0f} s "
+                f"flow run {run.name} is still {state.type} after {timeout:.0f} s "
                 "(is a worker polling its work pool?)"
             )
         await asyncio.sleep(1.0)
 
 
-async def _describe(api: Api, run: dict[str, Any], *, with_logs: bool) -> dict[str, Any]:
-    state = run.get("state") or {}
+async def _describe(api: Api, run: wire.FlowRunResponse, *, with_logs: bool) -> dict[str, Any]:
+    state = run.state or wire.State()
     result: dict[str, Any] = {
-        "id": run["id"],
-        "name": run["name"],
-        "state": state.get("type"),
-        "message": state.get("message"),
-        "parameters": run.get("parameters"),
+        "id": run.id,
+        "name": run.name,
+        "state": state.type,
+        "message": state.message,
+        "parameters": run.parameters,
     }
     if with_logs:
-        result["logs"] = await _logs(api, run["id"])
+        result["logs"] = await _logs(api, run.id)
     return result
 
 
@@ -120,9 +123,12 @@ async def _logs(api: Api, run_id: str, patience: float = 10.0) -> list[str]:
     """The run's log lines; the run's process sends its last ones after the final state,
     so wait (a little) for the engine's closing "Finished in state" line."""
     deadline = time.monotonic() + patience
-    body = {"logs": {"flow_run_id": {"any_": [run_id]}}, "sort": "TIMESTAMP_ASC", "limit": 200}
+    body = wire.LogsFilter(
+        logs=wire.LogFilter(flow_run_id=wire.AnyOf(any_=[run_id])), sort="TIMESTAMP_ASC", limit=200
+    )
     while True:
-        lines = [entry["message"] for entry in await api.call("POST", "/logs/filter", body)]
+        found = await api.call("POST", "/logs/filter", body)
+        lines = [wire.Log.model_validate(entry).message for entry in found]
         if any(line.startswith("Finished in state") for line in lines):
             return lines
         if time.monotonic() > deadline:

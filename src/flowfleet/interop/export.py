@@ -15,6 +15,7 @@ from typing import Any
 
 from flowfleet.model.resources import Deployment, Schedule, queue_name
 from flowfleet.plan.normalize import NO_SLUG
+from flowfleet.server import wire
 from flowfleet.server.api import Api
 from flowfleet.server.read import parse_deployment
 
@@ -28,23 +29,28 @@ class ServerState:
     """What an export reads: deployments sorted by (flow, name), and their pools' data."""
 
     deployments: tuple[Deployment, ...]
-    pools: dict[str, dict[str, Any]]
+    pools: dict[str, wire.WorkPoolResponse]
 
 
 async def read_server(api: Api, flows: Sequence[str]) -> ServerState:
     """Every deployment on the server (of `flows`, when given) and the pools they use."""
-    flow_filter = {"flows": {"name": {"any_": sorted(set(flows))}}} if flows else {}
-    found = await api.read_all("/flows/filter", flow_filter)
-    names = {f["id"]: f["name"] for f in found}
-    body = {"flows": {"id": {"any_": sorted(names)}}} if flows else {}
-    data = await api.read_all("/deployments/filter", body) if names else []
+    by_name = wire.FlowFilter(name=wire.AnyOf(any_=sorted(set(flows))))
+    found = await api.read_all(
+        "/flows/filter", wire.FlowsFilter(flows=by_name) if flows else wire.FlowsFilter(), wire.Flow
+    )
+    names = {f.id: f.name for f in found}
+    by_id = wire.FlowFilter(id=wire.AnyOf(any_=sorted(names)))
+    body = wire.DeploymentsFilter(flows=by_id) if flows else wire.DeploymentsFilter()
+    data = await api.read_all("/deployments/filter", body, wire.DeploymentResponse) if names else []
     deployments = sorted(
-        (parse_deployment(d, names.get(d["flow_id"], "?")).deployment for d in data),
+        (parse_deployment(d, names.get(d.flow_id, "?")).deployment for d in data),
         key=lambda d: d.key,
     )
-    used = sorted({d.work_pool_name for d in deployments if d.work_pool_name})
-    pools = await api.read_all("/work_pools/filter", {"work_pools": {"name": {"any_": used}}})
-    return ServerState(tuple(deployments), {p["name"]: p for p in pools})
+    used = {d.work_pool_name for d in deployments if d.work_pool_name}
+    pools = await api.read_all(
+        "/work_pools/filter", wire.work_pools_named(used), wire.WorkPoolResponse
+    )
+    return ServerState(tuple(deployments), {p.name: p for p in pools})
 
 
 def export_config(
@@ -132,17 +138,17 @@ def schedule_entry(s: Schedule) -> dict[str, Any]:
     return entry
 
 
-def pool_entry(data: dict[str, Any], default_template: DefaultTemplate) -> dict[str, Any]:
+def pool_entry(data: wire.WorkPoolResponse, default_template: DefaultTemplate) -> dict[str, Any]:
     """A `work_pools:` entry; the base job template only when it is not the type's default."""
-    entry: dict[str, Any] = {"type": data["type"]}
-    template = data.get("base_job_template") or {}
-    if _json(template) != _json(default_template(data["type"])):  # an empty one too
+    entry: dict[str, Any] = {"type": data.type}
+    template = data.base_job_template or {}
+    if _json(template) != _json(default_template(data.type)):  # an empty one too
         entry["base_job_template"] = literal(template)
-    if data.get("description"):
-        entry["description"] = literal(data["description"])
-    if data.get("concurrency_limit") is not None:
-        entry["concurrency_limit"] = data["concurrency_limit"]
-    if data.get("is_paused"):
+    if data.description:
+        entry["description"] = literal(data.description)
+    if data.concurrency_limit is not None:
+        entry["concurrency_limit"] = data.concurrency_limit
+    if data.is_paused:
         entry["paused"] = True
     return entry
 

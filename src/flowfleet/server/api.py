@@ -21,18 +21,20 @@ import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from flowfleet._version import __version__
 from flowfleet.errors import FlowfleetError
 from flowfleet.model.target import Target
+from flowfleet.server import wire
 from flowfleet.server.connection import ConnectionError_
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 MAX_ATTEMPTS = 8
 PAGE = 200  # the server's maximum page size
+Item = TypeVar("Item", bound=wire.Response)
 
 
 class ApiError(FlowfleetError):
@@ -105,13 +107,15 @@ class Api:
         self._reachable = asyncio.Event()
         self._reachable.set()
 
-    async def call(self, method: str, path: str, json: Any = None) -> Any:
-        """One request; transient failures are retried, others raise a FlowfleetError
-        (NotAttempted if it was never sent because the server is down)."""
+    async def call(self, method: str, path: str, json: wire.Body | None = None) -> Any:
+        """One request with a typed body (see flowfleet.server.wire); the answer's JSON. Transient
+        failures are retried, others raise a FlowfleetError (NotAttempted if it was never
+        sent because the server is down)."""
+        payload = wire.to_json(json)
         probing = False
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                return await self._send(method, path, json, attempt, probing=probing)
+                return await self._send(method, path, payload, attempt, probing=probing)
             except _Transient as transient:
                 if transient.unreachable:
                     probing = True
@@ -187,12 +191,13 @@ class Api:
             response.status_code,
         )
 
-    async def read_all(self, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every item of a `/filter` endpoint, in pages of 200."""
-        items: list[dict[str, Any]] = []
+    async def read_all(self, path: str, body: wire.Page, item: type[Item]) -> list[Item]:
+        """Every item of a `/filter` endpoint, in pages of 200, read as `item`."""
+        items: list[Item] = []
         while True:
-            page = await self.call("POST", path, {**body, "limit": PAGE, "offset": len(items)})
-            items.extend(page)
+            paged = body.model_copy(update={"limit": PAGE, "offset": len(items)})
+            page = await self.call("POST", path, paged)
+            items.extend(item.model_validate(data) for data in page)
             if len(page) < PAGE:
                 return items
 

@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 from urllib.parse import quote
 
+from flowfleet.server import wire
 from flowfleet.server.api import Api
 
 
@@ -36,7 +37,10 @@ async def register_block_type(api: Api, slug: str) -> None:
 
 async def block_type_ids(api: Api, slug: str) -> tuple[str, str]:
     """(block type id, id of its newest schema)."""
-    block_type = await api.call("GET", f"/block_types/slug/{quote(slug)}")
-    body = {"block_schemas": {"block_type_id": {"any_": [block_type["id"]]}}, "limit": 1}
+    found = await api.call("GET", f"/block_types/slug/{quote(slug)}")
+    type_id = wire.BlockType.model_validate(found).id
+    body = wire.BlockSchemasFilter(
+        block_schemas=wire.BlockSchemaFilter(block_type_id=wire.AnyOf(any_=[type_id])), limit=1
+    )
     schemas = await api.call("POST", "/block_schemas/filter", body)
-    return block_type["id"], schemas[0]["id"]
+    return type_id, wire.BlockSchema.model_validate(schemas[0]).id

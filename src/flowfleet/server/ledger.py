@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from flowfleet.errors import FlowfleetError
+from flowfleet.server import wire
 from flowfleet.server.api import Api, ApiError
 
 Owned = frozenset[tuple[str, str]]
@@ -30,7 +31,7 @@ async def read_ledger(api: Api, name: str) -> Owned:
         if exc.status == 404:
             return frozenset()
         raise
-    value = data.get("value") or {}
+    value = wire.Variable.model_validate(data).value or {}
     return frozenset((kind, item) for kind, names in value.items() for item in names)
 
 
@@ -43,10 +44,12 @@ async def write_ledger(api: Api, name: str, owned: Owned, marker: str) -> None:
         raise FlowfleetError(
             f"the ownership list '{name}' would exceed Prefect's 5,000-character variable limit"
         )
-    body = {"value": value, "tags": [marker]}
     try:
-        await api.call("PATCH", f"/variables/name/{name}", body)
+        await api.call(
+            "PATCH", f"/variables/name/{name}", wire.VariableUpdate(value=value, tags=[marker])
+        )
     except ApiError as exc:
         if exc.status != 404:
             raise
-        await api.call("POST", "/variables/", {"name": name, **body})
+        body = wire.VariableCreate(name=name, value=value, tags=[marker])
+        await api.call("POST", "/variables/", body)

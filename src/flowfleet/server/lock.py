@@ -33,6 +33,7 @@ from typing import Any
 
 from flowfleet.errors import FlowfleetError
 from flowfleet.model.target import Target
+from flowfleet.server import wire
 from flowfleet.server.api import ApiError, connect
 
 LEASE_SECONDS = 60.0
@@ -126,25 +127,26 @@ async def _try_take(lease: Lease) -> dict[str, Any] | None:
     """None once taken; else the value of the live lease that someone else holds."""
     async with connect(lease.target) as api:
         for _ in range(5):
-            body = {"name": lease.name, "value": _value(lease), "tags": [lease.marker]}
+            body = wire.VariableCreate(name=lease.name, value=_value(lease), tags=[lease.marker])
             try:
                 created = await api.call("POST", "/variables/", body)
             except ApiError as exc:
                 if exc.status != 409:
                     raise
             else:
-                lease.variable_id = created["id"]
+                lease.variable_id = wire.Variable.model_validate(created).id
                 return None
             try:
-                current = await api.call("GET", f"/variables/name/{lease.name}")
+                found = await api.call("GET", f"/variables/name/{lease.name}")
             except ApiError as exc:
                 if exc.status == 404:
                     continue  # released in between: try again
                 raise
-            value = current.get("value") if isinstance(current.get("value"), dict) else {}
+            current = wire.Variable.model_validate(found)
+            value = current.value if isinstance(current.value, dict) else {}
             if not _expired(value):
                 return value
-            await _delete(api, current["id"])  # stale: by id, so only that lease goes
+            await _delete(api, current.id)  # stale: by id, so only that lease goes
         return {"holder": "(runs that keep taking it)", "expires": "?"}
 
 
@@ -159,7 +161,8 @@ def _renew_until(leases: list[Lease], stop: threading.Event, say: Callable[[str]
 
 async def _renew(lease: Lease) -> None:
     async with connect(lease.target) as api:
-        await api.call("PATCH", f"/variables/{lease.variable_id}", {"value": _value(lease)})
+        body = wire.VariableUpdate(value=_value(lease))
+        await api.call("PATCH", f"/variables/{lease.variable_id}", body)
 
 
 async def _release(lease: Lease) -> None:
@@ -254,16 +257,16 @@ async def _generation(lease: Lease) -> str | None:
             if exc.status != 404:
                 raise
             return None
-    return str(variable.get("value"))
+    return str(wire.Variable.model_validate(variable).value)
 
 
 async def _set_generation(lease: Lease, token: str) -> None:
     name = generation_name(lease)
     async with connect(lease.target) as api:
         try:
-            await api.call("PATCH", f"/variables/name/{name}", {"value": token})
+            await api.call("PATCH", f"/variables/name/{name}", wire.VariableUpdate(value=token))
         except ApiError as exc:
             if exc.status != 404:
                 raise
-            body = {"name": name, "value": token, "tags": [lease.marker]}
+            body = wire.VariableCreate(name=name, value=token, tags=[lease.marker])
             await api.call("POST", "/variables/", body)

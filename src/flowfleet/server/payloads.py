@@ -1,4 +1,4 @@
-"""Desired state → the JSON bodies of Prefect API writes. Pure."""
+"""Desired state → the bodies of Prefect API writes (flowfleet.server.wire models). Pure."""
 
 from __future__ import annotations
 
@@ -11,22 +11,25 @@ from flowfleet.model.resources import (
     anchor_instant,
     queue_name,
 )
+from flowfleet.server import wire
 
 # Deployment fields that PATCH /deployments/{id} takes as they are (schedules are changed
 # one by one through their own endpoints).
 PATCHABLE = tuple(f for f in COMPARED_FIELDS if f != "schedules")
 
 
-def create_deployment(deployment: Deployment, flow_id: str) -> dict[str, Any]:
-    """The body of POST /deployments/ for a new deployment."""
-    body: dict[str, Any] = {"name": deployment.name, "flow_id": flow_id}
-    body.update(_fields(deployment, PATCHABLE))
+def create_deployment(deployment: Deployment, flow_id: str) -> wire.DeploymentCreate:
+    """The body of POST /deployments/ for a new deployment: fields that are None are left
+    out (the server's defaults), except version and description (the upsert keeps an old
+    value that is not sent)."""
+    fields = _fields(deployment, PATCHABLE)
+    sent = {k: v for k, v in fields.items() if v is not None or k in ("version", "description")}
     later = schedules_sent_later(deployment)
-    body["schedules"] = [] if later else [schedule(s) for s in deployment.schedules]
-    return {k: v for k, v in body.items() if v is not None or k in ("version", "description")}
+    schedules = [] if later else [schedule(s) for s in deployment.schedules]
+    return wire.DeploymentCreate(name=deployment.name, flow_id=flow_id, **sent, schedules=schedules)
 
 
-def update_deployment(deployment: Deployment, changed: set[str]) -> dict[str, Any]:
+def update_deployment(deployment: Deployment, changed: set[str]) -> wire.DeploymentUpdate:
     """The body of PATCH /deployments/{id} with only the changed fields.
 
     Pool and queue always go together: the server resets the queue when only the pool is
@@ -37,7 +40,7 @@ def update_deployment(deployment: Deployment, changed: set[str]) -> dict[str, An
     body = _fields(deployment, [f for f in PATCHABLE if f in changed])
     if "work_queue_name" in body:
         body["work_queue_name"] = queue_name(deployment)  # null would change nothing
-    return body
+    return wire.DeploymentUpdate(**body)
 
 
 def schedules_sent_later(deployment: Deployment) -> bool:
@@ -46,19 +49,30 @@ def schedules_sent_later(deployment: Deployment) -> bool:
     return any(s.max_scheduled_runs is not None for s in deployment.schedules)
 
 
-def schedule(s: Schedule) -> dict[str, Any]:
-    """A deployment schedule body (create or update)."""
-    spec: dict[str, Any] = {"timezone": s.timezone}
+def schedule(s: Schedule) -> wire.DeploymentScheduleCreate:
+    """A deployment schedule body (create)."""
+    return wire.DeploymentScheduleCreate(**_schedule_fields(s))
+
+
+def schedule_update(s: Schedule) -> wire.DeploymentScheduleUpdate:
+    """A deployment schedule body (update): every field, as for a create."""
+    return wire.DeploymentScheduleUpdate(**_schedule_fields(s))
+
+
+def _schedule_fields(s: Schedule) -> dict[str, Any]:
+    spec: wire.CronSchedule | wire.IntervalSchedule | wire.RRuleSchedule
     if s.cron is not None:
-        spec.update(cron=s.cron, day_or=s.day_or is not False)
+        spec = wire.CronSchedule(timezone=s.timezone, cron=s.cron, day_or=s.day_or is not False)
     elif s.interval is not None:
-        spec["interval"] = s.interval
+        spec = wire.IntervalSchedule(timezone=s.timezone, interval=s.interval)
         if s.anchor_date is not None:
             # Explicit offset: Prefect reads a naive anchor in the schedule's time zone,
             # but the server would store a naive string as UTC.
-            spec["anchor_date"] = anchor_instant(s.anchor_date, s.timezone)
+            anchor = anchor_instant(s.anchor_date, s.timezone)
+            spec = spec.model_copy(update={"anchor_date": anchor})
     else:
-        spec["rrule"] = s.rrule
+        assert s.rrule is not None
+        spec = wire.RRuleSchedule(timezone=s.timezone, rrule=s.rrule)
     return {
         "schedule": spec,
         "active": s.active,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any
 
 from flowfleet.model.resources import Deployment, LiveDeployment, LiveState, Schedule
+from flowfleet.server import wire
 from flowfleet.server.api import Api
 
 
@@ -22,78 +22,79 @@ async def read_live(
 ) -> LiveState:
     """The live state relevant to a plan for one environment."""
     names = sorted(set(flow_names))
+    of_flows = wire.FlowFilter(name=wire.AnyOf(any_=names))
+    marked = wire.DeploymentFilter(tags=wire.AllOf(all_=[marker]))
     owned, flows, live_pools = await asyncio.gather(
-        api.read_all("/deployments/filter", {"deployments": {"tags": {"all_": [marker]}}}),
-        api.read_all("/flows/filter", {"flows": {"name": {"any_": names}}}),
-        api.read_all("/work_pools/filter", {"work_pools": {"name": {"any_": sorted(set(pools))}}}),
+        _deployments(api, wire.DeploymentsFilter(deployments=marked)),
+        api.read_all("/flows/filter", wire.FlowsFilter(flows=of_flows), wire.Flow),
+        api.read_all("/work_pools/filter", wire.work_pools_named(pools), wire.WorkPoolResponse),
     )
-    others = await api.read_all(
-        "/deployments/filter",
-        {
-            "flows": {"name": {"any_": names}},
-            "deployments": {"id": {"not_any_": [d["id"] for d in owned]}},
-        },
-    )
-    deployments = {d["id"]: d for d in [*owned, *others]}
-    flow_names_by_id = {f["id"]: f["name"] for f in flows}
-    missing = sorted({d["flow_id"] for d in deployments.values()} - flow_names_by_id.keys())
+    not_owned = wire.DeploymentFilter(id=wire.NotAnyOf(not_any_=[d.id for d in owned]))
+    others = await _deployments(api, wire.DeploymentsFilter(flows=of_flows, deployments=not_owned))
+    deployments = {d.id: d for d in [*owned, *others]}
+    flow_names_by_id = {f.id: f.name for f in flows}
+    missing = sorted({d.flow_id for d in deployments.values()} - flow_names_by_id.keys())
     if missing:
-        extra = await api.read_all("/flows/filter", {"flows": {"id": {"any_": missing}}})
-        flow_names_by_id.update({f["id"]: f["name"] for f in extra})
+        by_id = wire.FlowsFilter(flows=wire.FlowFilter(id=wire.AnyOf(any_=missing)))
+        extra = await api.read_all("/flows/filter", by_id, wire.Flow)
+        flow_names_by_id.update({f.id: f.name for f in extra})
     return LiveState(
         deployments=tuple(
-            parse_deployment(d, flow_names_by_id.get(d["flow_id"], "?"))
-            for d in deployments.values()
+            parse_deployment(d, flow_names_by_id.get(d.flow_id, "?")) for d in deployments.values()
         ),
-        flows={f["name"]: f["id"] for f in flows},
-        work_pools=frozenset(p["name"] for p in live_pools),
+        flows={f.name: f.id for f in flows},
+        work_pools=frozenset(p.name for p in live_pools),
     )
 
 
-def parse_deployment(data: dict[str, Any], flow_name: str) -> LiveDeployment:
+async def _deployments(api: Api, body: wire.DeploymentsFilter) -> list[wire.DeploymentResponse]:
+    return await api.read_all("/deployments/filter", body, wire.DeploymentResponse)
+
+
+def parse_deployment(data: wire.DeploymentResponse, flow_name: str) -> LiveDeployment:
     """A deployment as the server returns it → the terms of the desired state."""
-    schedules = [_schedule(s) for s in data.get("schedules") or []]
-    limit = data.get("global_concurrency_limit") or {}
+    schedules = [_schedule(s) for s in data.schedules or []]
+    # Prefect 3.4 answers `concurrency_limit: null`, with the limit only here.
+    limit = data.global_concurrency_limit
     deployment = Deployment(
         flow_name=flow_name,
-        name=data["name"],
-        entrypoint=data.get("entrypoint") or "",
-        parameters=data.get("parameters") or {},
+        name=data.name,
+        entrypoint=data.entrypoint or "",
+        parameters=data.parameters or {},
         schedules=tuple(s for s, _ in schedules),
-        tags=tuple(data.get("tags") or ()),
-        version=data.get("version"),
-        description=data.get("description"),
-        work_pool_name=data.get("work_pool_name"),
-        work_queue_name=data.get("work_queue_name"),
-        job_variables=data.get("job_variables") or {},
-        pull_steps=tuple(data["pull_steps"]) if data.get("pull_steps") is not None else None,
-        paused=bool(data.get("paused")),
-        concurrency_limit=limit.get("limit", data.get("concurrency_limit")),
-        enforce_parameter_schema=bool(data.get("enforce_parameter_schema")),
-        parameter_openapi_schema=data.get("parameter_openapi_schema"),
+        tags=tuple(data.tags or ()),
+        version=data.version,
+        description=data.description,
+        work_pool_name=data.work_pool_name,
+        work_queue_name=data.work_queue_name,
+        job_variables=data.job_variables or {},
+        pull_steps=tuple(data.pull_steps) if data.pull_steps is not None else None,
+        paused=bool(data.paused),
+        concurrency_limit=limit.limit if limit is not None else data.concurrency_limit,
+        enforce_parameter_schema=bool(data.enforce_parameter_schema),
+        parameter_openapi_schema=data.parameter_openapi_schema,
     )
     return LiveDeployment(
-        id=data["id"],
-        flow_id=data["flow_id"],
-        updated=data.get("updated"),
+        id=data.id,
+        flow_id=data.flow_id,
+        updated=data.updated,
         deployment=deployment,
         schedule_ids={s.slug: sid for s, sid in schedules},
     )
 
 
-def _schedule(data: dict[str, Any]) -> tuple[Schedule, str]:
-    spec = data.get("schedule") or {}
-    slug = data.get("slug") or f"(no slug) {data['id']}"
+def _schedule(data: wire.DeploymentSchedule) -> tuple[Schedule, str]:
+    spec = data.schedule or wire.ScheduleSpec()
     schedule = Schedule(
-        slug=slug,
-        cron=spec.get("cron"),
-        interval=spec.get("interval"),
-        rrule=spec.get("rrule"),
-        timezone=spec.get("timezone") or "UTC",
-        anchor_date=spec.get("anchor_date"),
-        day_or=spec.get("day_or"),
-        active=bool(data.get("active", True)),
-        parameters=data.get("parameters") or {},
-        max_scheduled_runs=data.get("max_scheduled_runs"),
+        slug=data.slug or f"(no slug) {data.id}",
+        cron=spec.cron,
+        interval=spec.interval,
+        rrule=spec.rrule,
+        timezone=spec.timezone or "UTC",
+        anchor_date=spec.anchor_date,
+        day_or=spec.day_or,
+        active=data.active,
+        parameters=data.parameters or {},
+        max_scheduled_runs=data.max_scheduled_runs,
     )
-    return schedule, data["id"]
+    return schedule, data.id

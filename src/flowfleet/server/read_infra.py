@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any
 from urllib.parse import quote
 
 from flowfleet.model.items import Item, json_value
+from flowfleet.server import wire
 from flowfleet.server.api import Api, ApiError
 
 Key = tuple[str, str]
@@ -49,13 +49,15 @@ async def known_block_types(api: Api, slugs: Iterable[str]) -> set[str]:
 async def _pools(api: Api, names: set[str]) -> list[Item]:
     if not names:
         return []
-    body = {"work_pools": {"name": {"any_": sorted(names)}}}
-    return [live_pool(p) for p in await api.read_all("/work_pools/filter", body)]
+    body = wire.work_pools_named(names)
+    found = await api.read_all("/work_pools/filter", body, wire.WorkPoolResponse)
+    return [live_pool(p) for p in found]
 
 
 async def _queues(api: Api, pools: set[str]) -> list[Item]:
     async def of(pool: str) -> list[Item]:
-        found = await api.read_all(f"/work_pools/{quote(pool)}/queues/filter", {})
+        path = f"/work_pools/{quote(pool)}/queues/filter"
+        found = await api.read_all(path, wire.WorkQueuesFilter(), wire.WorkQueueResponse)
         return [live_queue(pool, q) for q in found]
 
     return [q for queues in await asyncio.gather(*(of(p) for p in sorted(pools))) for q in queues]
@@ -64,14 +66,15 @@ async def _queues(api: Api, pools: set[str]) -> list[Item]:
 async def _variables(api: Api, names: set[str]) -> list[Item]:
     if not names:
         return []
-    body = {"variables": {"name": {"any_": sorted(names)}}}
-    return [live_variable(v) for v in await api.read_all("/variables/filter", body)]
+    body = wire.VariablesFilter(variables=wire.VariableFilter(name=wire.AnyOf(any_=sorted(names))))
+    return [live_variable(v) for v in await api.read_all("/variables/filter", body, wire.Variable)]
 
 
 async def _limits(api: Api, names: set[str]) -> list[Item]:
     if not names:
         return []
-    return [live_limit(c) for c in await api.read_all("/v2/concurrency_limits/filter", {})]
+    path, body = "/v2/concurrency_limits/filter", wire.ConcurrencyLimitsFilter()
+    return [live_limit(c) for c in await api.read_all(path, body, wire.GlobalConcurrencyLimit)]
 
 
 async def _blocks(api: Api, names: set[str]) -> list[Item]:
@@ -86,70 +89,67 @@ async def _blocks(api: Api, names: set[str]) -> list[Item]:
             if exc.status == 404:
                 return None
             raise
-        return live_block(slug, data)
+        return live_block(slug, wire.BlockDocument.model_validate(data))
 
     found = await asyncio.gather(*(read(n) for n in sorted(names)))
     return [item for item in found if item is not None]
 
 
-def live_pool(data: dict[str, Any]) -> Item:
+def live_pool(data: wire.WorkPoolResponse) -> Item:
     return Item(
         "work_pool",
-        data["name"],
+        data.name,
         {
-            "type": data["type"],
-            "base_job_template": json_value(data.get("base_job_template") or {}),
-            "description": data.get("description"),
-            "concurrency_limit": data.get("concurrency_limit"),
-            "is_paused": bool(data.get("is_paused")),
+            "type": data.type,
+            "base_job_template": json_value(data.base_job_template or {}),
+            "description": data.description,
+            "concurrency_limit": data.concurrency_limit,
+            "is_paused": bool(data.is_paused),
         },
-        id=data["id"],
+        id=data.id,
     )
 
 
-def live_queue(pool: str, data: dict[str, Any]) -> Item:
+def live_queue(pool: str, data: wire.WorkQueueResponse) -> Item:
     return Item(
         "work_queue",
-        f"{pool}/{data['name']}",
+        f"{pool}/{data.name}",
         {
-            "description": data.get("description") or None,
-            "priority": data.get("priority"),
-            "concurrency_limit": data.get("concurrency_limit"),
-            "is_paused": bool(data.get("is_paused")),
+            "description": data.description or None,
+            "priority": data.priority,
+            "concurrency_limit": data.concurrency_limit,
+            "is_paused": bool(data.is_paused),
         },
-        id=data["id"],
+        id=data.id,
     )
 
 
-def live_variable(data: dict[str, Any]) -> Item:
+def live_variable(data: wire.Variable) -> Item:
     return Item(
         "variable",
-        data["name"],
-        {
-            "value": json_value(data.get("value")),
-            "tags": sorted(set(data.get("tags") or [])),
-        },
-        id=data["id"],
+        data.name,
+        {"value": json_value(data.value), "tags": sorted(set(data.tags or []))},
+        id=data.id,
     )
 
 
-def live_limit(data: dict[str, Any]) -> Item:
+def live_limit(data: wire.GlobalConcurrencyLimit) -> Item:
     return Item(
         "concurrency_limit",
-        data["name"],
+        data.name,
         {
-            "limit": data["limit"],
-            "active": bool(data.get("active", True)),
-            "slot_decay_per_second": float(data.get("slot_decay_per_second") or 0.0),
+            "limit": data.limit,
+            "active": data.active,
+            "slot_decay_per_second": float(data.slot_decay_per_second or 0.0),
         },
-        id=data["id"],
+        id=data.id,
     )
 
 
-def live_block(slug: str, data: dict[str, Any]) -> Item:
+def live_block(slug: str, data: wire.BlockDocument) -> Item:
     return Item(
         "block",
-        f"{slug}/{data['name']}",
-        {"type": slug, "data": json_value(data.get("data") or {})},
-        id=data["id"],
+        f"{slug}/{data.name}",
+        {"type": slug, "data": json_value(data.data or {})},
+        id=data.id,
     )

@@ -1,0 +1,15 @@
+"""Wire fields that not every supported Prefect server has: (wire model name, field) →
+the first Prefect version whose server schema has it, for gating requests on the
+server's version (`GET /admin/version`).
+
+Empty: every field flowfleet sends or reads exists in Prefect 3.4.25 and 3.9.1 alike
+(tests/test_wire_contract.py checks this table against the installed Prefect). Their
+schemas differ only in fields flowfleet neither sends nor reads: `replaces` of
+DeploymentScheduleCreate/Update, `work_queue_id` of DeploymentResponse and
+`active_slots` of WorkQueueResponse are new since 3.4.25, and `/work_pools/filter`
+answers `core.WorkPool` on 3.4.25 and `responses.WorkPoolResponse` on 3.9.1 (same fields).
+"""
+
+from __future__ import annotations
+
+FIELD_SINCE: dict[tuple[str, str], str] = {}
