@@ -9,7 +9,12 @@ Where the result differs from what `prefect deploy` (which imports the flow) sen
 - `Annotated[...]` metadata such as `Field(ge=1)` is dropped;
 - a default that is not a literal, an enum member or a whitelisted constructor called with
   literals (`date(2024, 1, 1)`) is unknown: optional, but no "default" in the schema;
-- annotations of `*args` / `**kwargs` are ignored (as Prefect's own source reader does).
+- with Prefect < 3.9 (before 3.8.9.dev6), annotations of `*args` / `**kwargs` are ignored,
+  as that Prefect's own source reader does (`prefect deploy`, which imports the flow, uses
+  them); since then both readers make them `list[T]` / `dict[str, T]`.
+
+The installed Prefect's rules apply (prefect_rules.py): `*args` / `**kwargs` are required
+before Prefect 3.9 and optional (defaults `[]` / `{}`) since.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from flowfleet.flow_source import (
     evaluate,
 )
 from flowfleet.flow_types import Parameter, Signature
+from flowfleet.prefect_rules import PrefectRules, installed_rules
 
 if TYPE_CHECKING:
     from pydantic_core import core_schema
@@ -56,8 +62,9 @@ def _unknown_default() -> None:
 def build_signature(func: FunctionNode, names: dict[str, object], doc: str | None) -> Signature:
     """The parameters, parameter_openapi_schema and pydantic fields of `func`.
 
-    Made the way Prefect's generate_parameter_schema makes it, field by field.
+    Made the way the installed Prefect's generate_parameter_schema makes it, field by field.
     """
+    rules = installed_rules()
     docs = parameter_docs(doc)
     schema_fields: dict[str, Any] = {}
     runtime_fields: dict[str, Any] = {}
@@ -68,15 +75,32 @@ def build_signature(func: FunctionNode, names: dict[str, object], doc: str | Non
         _check_name(arg.arg)
         variadic = kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
         parameters.append(Parameter(arg.arg, kind, required=default is None and not variadic))
-        # Prefect ignores annotations of *args / **kwargs in schemas read from source.
-        type_ = _annotation(None if variadic else arg.annotation, names)
-        given = _default(default, names)
+        if variadic:
+            type_, given = _variadic(kind, arg.annotation, names, rules)
+        else:
+            type_, given = _annotation(arg.annotation, names), _default(default, names)
         name, type_, field = _schema_field(arg.arg, type_, given, docs.get(arg.arg), position)
         schema_fields[name] = (type_, field)
         if not variadic:
             runtime_fields[arg.arg] = (type_, pydantic.Field(**given))
     schema = _payload(schema_fields)
-    return Signature(tuple(parameters), schema, runtime_fields, _known_defaults(runtime_fields))
+    defaults = _known_defaults(runtime_fields)
+    return Signature(tuple(parameters), schema, runtime_fields, defaults, rules)
+
+
+def _variadic(
+    kind: inspect._ParameterKind,
+    node: ast.expr | None,
+    names: dict[str, object],
+    rules: PrefectRules,
+) -> tuple[Any, dict[str, Any]]:
+    """The schema type and pydantic.Field arguments of `*args` / `**kwargs`."""
+    if not rules.variadic_defaults:  # required; the source reader ignores the annotation
+        return Any, {"default": ...}
+    item = _annotation(node, names)
+    if kind == inspect.Parameter.VAR_POSITIONAL:
+        return list[item], {"default": []}  # type: ignore[valid-type]
+    return dict[str, item], {"default": {}}  # type: ignore[valid-type]
 
 
 def _check_name(name: str) -> None:
