@@ -34,6 +34,11 @@ from flowfleet.flows import (
 )
 from flowfleet.prefect_rules import installed_rules, rules_for
 
+# Prefect before 3.5 puts a Field(...) default itself into the schema, which pydantic warns of.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Default value .* is not JSON serializable:UserWarning"
+)
+
 # --- Sample flows, compared with Prefect -----------------------------------------------------
 
 BASIC = """
@@ -268,6 +273,28 @@ def star(a: int, *args, b: str = "x", **kwargs):
     pass
 """
 
+# Prefect 3.5 and later take a Field(...) default's value, description and extra keys; before,
+# the schema has no default (and a run that uses it fails: see CHECKED's "fielded").
+FIELDS = """
+import pydantic
+from pydantic import Field
+from prefect import flow
+
+
+@flow
+def fields(
+    a: int = Field(default=1, description="from Field"),
+    b: str = pydantic.Field("x", json_schema_extra={"k": 1}),
+    c: int = Field(default=0, json_schema_extra={"position": 9}),
+    d: int = Field(description="no default"),
+    e: list[int] = Field([1, 2], title="ignored", ge=0),
+):
+    \"\"\"Args:
+        a: from the docstring
+        b: from the docstring
+    \"\"\"
+"""
+
 ENTRYPOINT_CASES = [
     (BASIC, "basic"),
     (ALIASES, "aliases"),
@@ -281,6 +308,7 @@ ENTRYPOINT_CASES = [
     (VARIADIC, "va"),
     (VARIADIC, "empty"),
     (VARIADIC, "annotated"),
+    (FIELDS, "fields"),
 ]
 IMPORTED_CASES = [
     case
@@ -729,9 +757,10 @@ def test_importing_flowfleet_flows_does_not_import_prefect() -> None:
 CHECKED = """
 import datetime
 from enum import Enum
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from prefect import flow
+from pydantic import Field
 
 
 class Color(str, Enum):
@@ -786,6 +815,11 @@ def kw(a: int, **kwargs):
 
 @flow(name="va")
 def va(a: int, *args):
+    pass
+
+
+@flow(name="fielded")
+def fielded(a: int = Field(default=1), b: Any = Field(default=None)):
     pass
 
 
@@ -1210,6 +1244,24 @@ def test_check_parameters(
     assert check_parameters(found, parameters, enforce_schema=enforce) == expected
 
 
+def test_field_default_is_used_as_its_value_since_prefect_3_5(
+    checked_project: Path, field_defaults: bool
+) -> None:
+    found = inspect_flow(checked_project, "flows/checked.py:fielded")
+    problems = check_parameters(found, {}, enforce_schema=False)
+    if field_defaults:
+        assert problems == []
+    else:  # Prefect 3.4 validates the FieldInfo object itself as an int
+        assert [p.parameter for p in problems] == ["a"]
+        assert problems[0].message.startswith(
+            "parameter 'a' of flow 'fielded': expected integer, found FieldInfo("
+        )
+        assert problems[0].message.endswith(
+            " (its default: Prefect before 3.5 passes a Field(...) default to the flow as it"
+            " is; pass a value, or upgrade Prefect)"
+        )
+
+
 def test_check_parameters_of_a_flow_made_from_a_schema_alone() -> None:
     schema = {
         "title": "Parameters",
@@ -1282,6 +1334,7 @@ PREFECT_PARAMETER_SETS: dict[str, list[dict[str, Any]]] = {
         {"a": 1, "kwargs": {"a": 2}},
     ],
     "va": [{"a": 1}, {"a": 1, "args": []}, {"a": 1, "args": [1, "x"]}],
+    "fielded": [{}, {"a": 2}, {"a": "x"}, {"a": 2, "b": "y"}],
     "unchecked": [{"a": "x"}, {"a": 1}, {}],
     "names": [{"schema": "s"}, {"schema": 1}, {"json": "1"}],
 }

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic
+from pydantic.fields import FieldInfo
 
 from flowfleet.flow_parameter_messages import wrong_value, wrong_value_at
 from flowfleet.flow_types import Flow, Parameter
@@ -306,7 +307,12 @@ def _runtime_errors(
                 loc = loc[: loc.index("[key]") - 1]
             name = label = str(loc[0])
             note = ""
-            if name in defaulted:
+            if name in defaulted and isinstance(arguments[name], FieldInfo):
+                note = (
+                    " (its default: Prefect before 3.5 passes a Field(...) default to the flow"
+                    " as it is; pass a value, or upgrade Prefect)"
+                )
+            elif name in defaulted:
                 note = " (its default, which Prefect validates too: pass a value)"
             elif name not in values:  # given inside the **kwargs mapping: report it there
                 name = next(p.name for p in _parameters(flow) if p.kind == _VAR_KEYWORD)

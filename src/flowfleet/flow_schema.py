@@ -26,7 +26,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pydantic
+from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import PydanticUndefined
 
 from flowfleet.flow_docstrings import parameter_docs
 from flowfleet.flow_source import (
@@ -74,13 +76,17 @@ def build_signature(func: FunctionNode, names: dict[str, object], doc: str | Non
             continue  # like Prefect: passed implicitly, not flow parameters (keeps positions)
         _check_name(arg.arg)
         variadic = kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-        parameters.append(Parameter(arg.arg, kind, required=default is None and not variadic))
+        description, extra = docs.get(arg.arg), {"position": position}
         if variadic:
             type_, given = _variadic(kind, arg.annotation, names, rules)
         else:
             type_, given = _annotation(arg.annotation, names), _default(default, names)
-        name, type_, field = _schema_field(arg.arg, type_, given, docs.get(arg.arg), position)
+            if rules.field_defaults and isinstance(given.get("default"), FieldInfo):
+                given, description, extra = _field_default(given["default"], description, extra)
+        name, type_, field = _schema_field(arg.arg, type_, given, description, extra)
         schema_fields[name] = (type_, field)
+        required = not variadic and given.get("default") is Ellipsis
+        parameters.append(Parameter(arg.arg, kind, required=required))
         if not variadic:
             runtime_fields[arg.arg] = (type_, pydantic.Field(**given))
     schema = _payload(schema_fields)
@@ -103,6 +109,17 @@ def _variadic(
     return dict[str, item], {"default": {}}  # type: ignore[valid-type]
 
 
+def _field_default(
+    field: FieldInfo, description: str | None, extra: dict[str, Any]
+) -> tuple[dict[str, Any], str | None, dict[str, Any]]:
+    """A `= Field(...)` default as Prefect >= 3.5 takes it (process_v2_params): its default,
+    its description over the docstring's, its json_schema_extra (position kept)."""
+    given = {"default": ... if field.default is PydanticUndefined else field.default}
+    if isinstance(field.json_schema_extra, dict):
+        extra = {**extra, **field.json_schema_extra}  # Prefect: extra.setdefault("position")
+    return given, field.description or description, extra
+
+
 def _check_name(name: str) -> None:
     if name.startswith("_"):
         raise SignatureError(
@@ -112,7 +129,11 @@ def _check_name(name: str) -> None:
 
 
 def _schema_field(
-    parameter: str, type_: Any, given: dict[str, Any], description: str | None, position: int
+    parameter: str,
+    type_: Any,
+    given: dict[str, Any],
+    description: str | None,
+    extra: dict[str, Any],
 ) -> tuple[str, Any, Any]:
     """The field name, type and pydantic field of `parameter` in the parameter schema."""
     # Prefect renames parameters that clash with BaseModel attributes, aliasing them back.
@@ -122,7 +143,7 @@ def _schema_field(
         title=parameter,
         description=description,
         alias=parameter if name != parameter else None,
-        json_schema_extra={"position": position},
+        json_schema_extra=extra,
     )
     try:  # like Prefect: a type pydantic cannot put in a schema becomes Any
         _json_schema("CheckParameter", {name: (type_, field)})
