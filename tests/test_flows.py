@@ -1413,7 +1413,7 @@ ANY_PARAMETERS = st.dictionaries(
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     function=st.sampled_from(
-        ["types", "hello", "kw", "va", "va2", "po", "unchecked", "bad_default"]
+        ["types", "hello", "kw", "va", "va2", "po", "unchecked", "bad_default", "fielded"]
     ),
     parameters=ANY_PARAMETERS,
     enforce=st.booleans(),
