@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pydantic
+from pydantic.fields import FieldInfo
 
 from flowfleet.flows.messages import wrong_value, wrong_value_at
+from flowfleet.flows.prefect_rules import installed_rules
 from flowfleet.flows.types import Flow, Parameter
 
 _VAR_POSITIONAL, _VAR_KEYWORD = inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD
@@ -46,7 +48,7 @@ def check_parameters(
     accepted = [p.name for p in declared]
     problems = [_unknown(flow, name, declared) for name in values if name not in accepted]
     known = {name: value for name, value in values.items() if name in accepted}
-    if enforce_schema:  # the server's schema also requires *args / **kwargs, and by name
+    if enforce_schema:  # by name; before Prefect 3.9 the schema requires *args / **kwargs too
         required = [n for n in flow.parameter_schema.get("required", []) if n in accepted]
     else:  # Prefect binds named parameters given inside the **kwargs mapping too
         inside = _inside_kwargs(declared, known)
@@ -146,13 +148,15 @@ def _run_start_errors(
     errors = _variadic_errors(flow, declared, values)
     if errors:
         return errors
+    signature = flow._signature
+    rules = signature.rules if signature is not None else installed_rules()
     try:
-        bound = _bind(declared, values)
+        bound = _bind(declared, values, positional_args=rules.variadic_defaults)
     except (TypeError, ValueError) as exc:  # what Python says about the call
         return {None: f"flow {flow.name!r} cannot be called with these parameters: {exc}"}
     if flow._model is None:
         return {}
-    defaults = flow._signature.defaults if flow._signature is not None else {}
+    defaults = signature.defaults if signature is not None else {}
     defaulted = {name: value for name, value in defaults.items() if name not in bound}
     return _runtime_errors(flow, flow._model, values, {**defaulted, **bound}, set(defaulted))
 
@@ -181,11 +185,19 @@ def _variadic_errors(
     return errors
 
 
-def _bind(declared: tuple[Parameter, ...], values: dict[str, Any]) -> dict[str, Any]:
-    """The arguments Prefect calls the flow function with (parameters_to_args_kwargs).
+def _bind(
+    declared: tuple[Parameter, ...], values: dict[str, Any], *, positional_args: bool
+) -> dict[str, Any]:
+    """The arguments Prefect calls the flow function with (parameters_to_args_kwargs), minus
+    the defaults it fills in.
 
-    Raises TypeError as Python and Prefect do; missing parameters are reported before.
+    With `positional_args` (Prefect >= 3.9), a list given for `*args` is passed positionally:
+    an empty one is dropped, otherwise the omitted positional parameters before it take their
+    defaults. Raises TypeError as Python and Prefect do; missing parameters are reported before.
     """
+    filled: set[str] = set()
+    if positional_args:
+        values, filled = _args_positionally(declared, values)
     P = inspect.Parameter
     signature = inspect.Signature(
         [
@@ -202,7 +214,36 @@ def _bind(declared: tuple[Parameter, ...], values: dict[str, Any]) -> dict[str, 
         rewritten = signature.replace(parameters=keyword)
     partial = rewritten.bind_partial()
     partial.arguments = OrderedDict(values)
-    return dict(signature.bind_partial(*partial.args, **partial.kwargs).arguments)
+    bound = signature.bind_partial(*partial.args, **partial.kwargs).arguments
+    return {name: value for name, value in bound.items() if name not in filled}
+
+
+def _args_positionally(
+    declared: tuple[Parameter, ...], values: dict[str, Any]
+) -> tuple[dict[str, Any], set[str]]:
+    """Prefect 3.9's rewrite of the run parameters when `*args` is given as a list: the new
+    parameters, and the names of the defaulted ones it filled in (with placeholders here)."""
+    star = next((p.name for p in declared if p.kind == _VAR_POSITIONAL), None)
+    if star is None or not _iterable(values.get(star)):
+        return values, set()
+    if not values[star]:
+        return {name: value for name, value in values.items() if name != star}, set()
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    filled = {
+        p.name: None
+        for p in declared
+        if p.kind in positional and not p.required and p.name not in values
+    }
+    return filled | values | {star: tuple(values[star])}, set(filled)
+
+
+def _iterable(value: Any) -> bool:
+    """prefect.utilities.collections.isiterable, minus mappings (as Prefect's rewrite)."""
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return not isinstance(value, str | bytes | Mapping)
 
 
 def _defaulted(parameter: inspect.Parameter) -> bool:
@@ -266,7 +307,12 @@ def _runtime_errors(
                 loc = loc[: loc.index("[key]") - 1]
             name = label = str(loc[0])
             note = ""
-            if name in defaulted:
+            if name in defaulted and isinstance(arguments[name], FieldInfo):
+                note = (
+                    " (its default: Prefect before 3.5 passes a Field(...) default to the flow"
+                    " as it is; pass a value, or upgrade Prefect)"
+                )
+            elif name in defaulted:
                 note = " (its default, which Prefect validates too: pass a value)"
             elif name not in values:  # given inside the **kwargs mapping: report it there
                 name = next(p.name for p in _parameters(flow) if p.kind == _VAR_KEYWORD)

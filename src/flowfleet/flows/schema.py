@@ -9,7 +9,12 @@ Where the result differs from what `prefect deploy` (which imports the flow) sen
 - `Annotated[...]` metadata such as `Field(ge=1)` is dropped;
 - a default that is not a literal, an enum member or a whitelisted constructor called with
   literals (`date(2024, 1, 1)`) is unknown: optional, but no "default" in the schema;
-- annotations of `*args` / `**kwargs` are ignored (as Prefect's own source reader does).
+- with Prefect < 3.9 (before 3.8.9.dev6), annotations of `*args` / `**kwargs` are ignored,
+  as that Prefect's own source reader does (`prefect deploy`, which imports the flow, uses
+  them); since then both readers make them `list[T]` / `dict[str, T]`.
+
+The installed Prefect's rules apply (prefect_rules.py): `*args` / `**kwargs` are required
+before Prefect 3.9 and optional (defaults `[]` / `{}`) since.
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import pydantic
+from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import PydanticUndefined
 
 from flowfleet.flows.docstrings import parameter_docs
+from flowfleet.flows.prefect_rules import PrefectRules, installed_rules
 from flowfleet.flows.source import (
     UNKNOWN,
     FunctionNode,
@@ -56,8 +64,9 @@ def _unknown_default() -> None:
 def build_signature(func: FunctionNode, names: dict[str, object], doc: str | None) -> Signature:
     """The parameters, parameter_openapi_schema and pydantic fields of `func`.
 
-    Made the way Prefect's generate_parameter_schema makes it, field by field.
+    Made the way the installed Prefect's generate_parameter_schema makes it, field by field.
     """
+    rules = installed_rules()
     docs = parameter_docs(doc)
     schema_fields: dict[str, Any] = {}
     runtime_fields: dict[str, Any] = {}
@@ -67,16 +76,48 @@ def build_signature(func: FunctionNode, names: dict[str, object], doc: str | Non
             continue  # like Prefect: passed implicitly, not flow parameters (keeps positions)
         _check_name(arg.arg)
         variadic = kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
-        parameters.append(Parameter(arg.arg, kind, required=default is None and not variadic))
-        # Prefect ignores annotations of *args / **kwargs in schemas read from source.
-        type_ = _annotation(None if variadic else arg.annotation, names)
-        given = _default(default, names)
-        name, type_, field = _schema_field(arg.arg, type_, given, docs.get(arg.arg), position)
+        description, extra = docs.get(arg.arg), {"position": position}
+        if variadic:
+            type_, given = _variadic(kind, arg.annotation, names, rules)
+        else:
+            type_, given = _annotation(arg.annotation, names), _default(default, names)
+            if rules.field_defaults and isinstance(given.get("default"), FieldInfo):
+                given, description, extra = _field_default(given["default"], description, extra)
+        name, type_, field = _schema_field(arg.arg, type_, given, description, extra)
         schema_fields[name] = (type_, field)
+        required = not variadic and given.get("default") is Ellipsis
+        parameters.append(Parameter(arg.arg, kind, required=required))
         if not variadic:
             runtime_fields[arg.arg] = (type_, pydantic.Field(**given))
     schema = _payload(schema_fields)
-    return Signature(tuple(parameters), schema, runtime_fields, _known_defaults(runtime_fields))
+    defaults = _known_defaults(runtime_fields)
+    return Signature(tuple(parameters), schema, runtime_fields, defaults, rules)
+
+
+def _variadic(
+    kind: inspect._ParameterKind,
+    node: ast.expr | None,
+    names: dict[str, object],
+    rules: PrefectRules,
+) -> tuple[Any, dict[str, Any]]:
+    """The schema type and pydantic.Field arguments of `*args` / `**kwargs`."""
+    if not rules.variadic_defaults:  # required; the source reader ignores the annotation
+        return Any, {"default": ...}
+    item = _annotation(node, names)
+    if kind == inspect.Parameter.VAR_POSITIONAL:
+        return list[item], {"default": []}  # type: ignore[valid-type]
+    return dict[str, item], {"default": {}}  # type: ignore[valid-type]
+
+
+def _field_default(
+    field: FieldInfo, description: str | None, extra: dict[str, Any]
+) -> tuple[dict[str, Any], str | None, dict[str, Any]]:
+    """A `= Field(...)` default as Prefect >= 3.5 takes it (process_v2_params): its default,
+    its description over the docstring's, its json_schema_extra (position kept)."""
+    given = {"default": ... if field.default is PydanticUndefined else field.default}
+    if isinstance(field.json_schema_extra, dict):
+        extra = {**extra, **field.json_schema_extra}  # Prefect: extra.setdefault("position")
+    return given, field.description or description, extra
 
 
 def _check_name(name: str) -> None:
@@ -88,7 +129,11 @@ def _check_name(name: str) -> None:
 
 
 def _schema_field(
-    parameter: str, type_: Any, given: dict[str, Any], description: str | None, position: int
+    parameter: str,
+    type_: Any,
+    given: dict[str, Any],
+    description: str | None,
+    extra: dict[str, Any],
 ) -> tuple[str, Any, Any]:
     """The field name, type and pydantic field of `parameter` in the parameter schema."""
     # Prefect renames parameters that clash with BaseModel attributes, aliasing them back.
@@ -98,7 +143,7 @@ def _schema_field(
         title=parameter,
         description=description,
         alias=parameter if name != parameter else None,
-        json_schema_extra={"position": position},
+        json_schema_extra=extra,
     )
     try:  # like Prefect: a type pydantic cannot put in a schema becomes Any
         _json_schema("CheckParameter", {name: (type_, field)})

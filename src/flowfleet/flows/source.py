@@ -5,7 +5,7 @@ evaluate annotations. flowfleet must not run user code and must stay fast, so an
 are evaluated against a whitelist of well-known types; anything else becomes `Any`, which is
 also what Prefect does when it cannot evaluate an annotation. A default is known when it is
 a literal, an enum member or a whitelisted constructor called with literals
-(`date(2024, 1, 1)`).
+(`date(2024, 1, 1)`, `Field(default=1, description="...")`).
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ import functools
 import pathlib
 import typing
 import uuid
+import warnings
 from collections import abc
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import pydantic
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -39,6 +42,7 @@ class _Unknown:
 
 UNKNOWN = _Unknown()
 FLOW_DECORATOR = ModuleRef("prefect.flow")  # stands for the `prefect.flow` object itself
+FIELD = ModuleRef("pydantic.Field")  # stands for `pydantic.Field`, called only with literals
 
 _TYPING_NAMES = "Any Optional Union List Dict Tuple Set FrozenSet Literal Annotated Sequence"
 _TYPING: dict[str, object] = {n: getattr(typing, n) for n in [*_TYPING_NAMES.split(), "Mapping"]}
@@ -58,6 +62,8 @@ _SAFE: dict[str, dict[str, object]] = {
     "enum": {n: getattr(enum, n) for n in ("Enum", "IntEnum", "StrEnum") if hasattr(enum, n)},
     "prefect": {"flow": FLOW_DECORATOR},
     "prefect.flows": {"flow": FLOW_DECORATOR},
+    "pydantic": {"Field": FIELD},
+    "pydantic.fields": {"Field": FIELD},
 }
 _PACKAGES = {"collections"}  # parents of whitelisted modules (`import collections.abc`)
 # Defaults constructible from literal arguments without side effects (`date(2024, 1, 1)`);
@@ -248,7 +254,8 @@ def _is_type_of_none(node: ast.Call, names: dict[str, object]) -> bool:
 
 
 def default_value(node: ast.expr, names: dict[str, object]) -> object:
-    """A parameter default known without running code (a literal, `Path("x")`, `Color.RED`)."""
+    """A parameter default known without running code (a literal, `Path("x")`, `Color.RED`,
+    or a `pydantic.Field(...)` of literals, as the FieldInfo it makes)."""
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -256,11 +263,15 @@ def default_value(node: ast.expr, names: dict[str, object]) -> object:
     try:
         if isinstance(node, ast.Call):
             func = evaluate(node.func, names)
-            if any(func is c for c in _CONSTRUCTORS) and callable(func):
+            if func is FIELD:
+                func = pydantic.Field
+            if any(func is c for c in (*_CONSTRUCTORS, pydantic.Field)) and callable(func):
                 args = [ast.literal_eval(a) for a in node.args]
                 kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
                 if len(kwargs) == len(node.keywords):
-                    return func(*args, **kwargs)
+                    with warnings.catch_warnings():  # e.g. Field(unknown=1) is deprecated
+                        warnings.simplefilter("ignore")
+                        return func(*args, **kwargs)
         elif isinstance(node, ast.Attribute):
             owner = evaluate(node.value, names)
             if isinstance(owner, type) and issubclass(owner, enum.Enum):

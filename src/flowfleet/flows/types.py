@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pydantic
 
+    from flowfleet.flows.prefect_rules import PrefectRules
+
 
 @dataclass(frozen=True)
 class Flow:
@@ -45,3 +47,4 @@ class Signature:
     schema: dict[str, Any]
     fields: dict[str, Any]  # pydantic fields of the parameters, by their own names
     defaults: dict[str, Any]  # the defaults known without running code
+    rules: PrefectRules  # the installed Prefect's rules the schema was built with
