@@ -36,7 +36,7 @@ from flowfleet.errors import (
 )
 from flowfleet.lock import DEFAULT_TIMEOUT
 from flowfleet.resources import Deployment
-from flowfleet.validate import validate_loaded
+from flowfleet.validate import OFFLINE, RENDER, validate_loaded
 
 __all__ = [*SDK_NAMES, "apply", "plan", "render", "validate"]
 
@@ -82,7 +82,7 @@ def validate(
     """Every problem of the selected environments (default: all), offline; with
     `raise_on_error`, raise ValidationFailed instead of returning a non-empty list."""
     try:
-        validate_loaded(config, _names(environments))
+        validate_loaded(config, _names(environments), needs=OFFLINE)
     except ValidationFailed as exc:
         if raise_on_error:
             raise
@@ -97,7 +97,7 @@ def validate(
 def render(config: LoadedConfig, environment: str) -> list[Deployment]:
     """The fully resolved deployments of one environment (validated first: raises
     ValidationFailed), without the ownership marker that plan and apply add."""
-    [desired] = validate_loaded(config, [environment])
+    [desired] = validate_loaded(config, [environment], needs=RENDER)
     return [r.deployment for r in desired.deployments]
 
 

@@ -17,6 +17,7 @@ from flowfleet.output import err, out, print_json
 from flowfleet.plan import Action
 from flowfleet.planfile import SavedPlan
 from flowfleet.progress import progress_for
+from flowfleet.validate import CONNECT
 
 
 class Refused(FlowfleetError):
@@ -42,7 +43,7 @@ def run_apply(
     a saved plan, apply it only if planning again (under the lock) gives exactly it."""
     if lock_timeout < 0:
         raise Refused(f"--lock-timeout must be 0 or more seconds, not {lock_timeout:g}")
-    desired = load_desired(files, environments, project)
+    desired = load_desired(files, environments, project, CONNECT)
     return apply_under_lock(
         desired,
         lambda: asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview)),

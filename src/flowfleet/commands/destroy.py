@@ -22,7 +22,7 @@ from flowfleet.output import err, out, print_json
 from flowfleet.plan import Action, Plan, build_plan
 from flowfleet.preview import check_name, preview_environment, preview_marker
 from flowfleet.resources import LiveState
-from flowfleet.validate import Desired
+from flowfleet.validate import DELETE, Desired
 
 
 class DestroyRefused(FlowfleetError):
@@ -41,7 +41,7 @@ def run_destroy(
     """Plan the deletion of every deployment of the preview, show it, then delete; 1 if a
     deletion failed."""
     check_name(preview)
-    [desired] = load_desired(files, [environment], project)
+    [desired] = load_desired(files, [environment], project, DELETE)
     planned = asyncio.run(plan_destroy(desired, preview))
     if not as_json:
         out(report.plan_text(planned))

@@ -14,11 +14,12 @@ from flowfleet.masking import mask_env_change
 from flowfleet.output import out, print_json
 from flowfleet.plan import FieldChange
 from flowfleet.render import Rendered
+from flowfleet.validate import RENDER
 
 
 def run_diff(file: Path, env_a: str, env_b: str, project: str | None, *, as_json: bool) -> int:
     """Print the differences; exit 0 (differences are not an error)."""
-    a, b = load_desired([file], [env_a, env_b], project)
+    a, b = load_desired([file], [env_a, env_b], project, RENDER)
     result = _masked(
         diff_environments(
             [r.deployment for r in a.deployments], [r.deployment for r in b.deployments]

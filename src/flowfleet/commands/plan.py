@@ -12,6 +12,7 @@ from flowfleet.commands.common import load_desired
 from flowfleet.deploy import plan_all
 from flowfleet.output import err, out, print_json
 from flowfleet.planfile import PlanRequest
+from flowfleet.validate import CONNECT
 
 Format = Literal["text", "markdown", "json"]
 
@@ -30,7 +31,7 @@ def run_plan(
 ) -> int:
     """0: planned (no changes with --detailed-exitcode), 2: changes, 1: errors.
     With `out_file`, also save the plan for `apply PLAN_FILE`."""
-    desired = load_desired(files, environments, project)
+    desired = load_desired(files, environments, project, CONNECT)
     plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
     if out_file is not None:
         request = PlanRequest(
