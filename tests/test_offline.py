@@ -332,3 +332,15 @@ def test_init_then_validate_in_a_new_repository_with_nothing_set(
         result = flowfleet(argv, repo, environ)
         assert (result.returncode, result.stdout) == (0, ok), result.stderr
         assert result.stderr == warning.replace(":15:30:", ":40:14:")
+
+
+def test_the_python_api_needs_what_the_command_line_needs(project: Path) -> None:
+    import flowfleet.sdk as ff
+
+    config = ff.load(project)
+    assert ff.validate(config) == []
+    with pytest.raises(ValidationFailed) as failed:
+        ff.render(config, "dev")
+    assert [str(p) for p in failed.value.problems] == [
+        IMAGE_ERROR.format(f=project, envs="dev").rstrip("\n")
+    ]
