@@ -11,7 +11,8 @@ A case file is YAML:
     generate: NAME       # instead of files[config]: one of GENERATORS below
     symlinks: {}         # link path -> target, both relative to tmp_path
     environ: {}          # environment variables to set; every other ${NAME} is unset
-    args: []             # extra arguments after `validate -f FILE`
+    command: validate    # or another command that validates first (render, plan)
+    args: []             # extra arguments after `COMMAND -f FILE`
     absent: []           # paths that must not exist afterwards (nothing was executed)
     expected: |          # the exact stderr; {dir} stands for tmp_path
       ...
@@ -63,6 +64,7 @@ CASE_KEYS = {
     "generate",
     "symlinks",
     "environ",
+    "command",
     "args",
     "absent",
     "expected",
@@ -136,6 +138,7 @@ class Case:
     generate: str | None = None
     symlinks: dict[str, str] = field(default_factory=dict)
     environ: dict[str, str] = field(default_factory=dict)
+    command: str = "validate"
     args: list[str] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)
     xfail: str | None = None
@@ -289,7 +292,7 @@ def test_invalid_config(
     isolate_variables(case, tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
 
-    code = run(["validate", "-f", str(config), *case.args])
+    code = run([case.command, "-f", str(config), *case.args])
     captured = capsys.readouterr()
 
     assert "Traceback" not in captured.out + captured.err

@@ -48,8 +48,9 @@ class ConfigError(FlowfleetError):
 class ValidationFailed(FlowfleetError):
     """One or more problems found while validating; carries all of them."""
 
-    def __init__(self, problems: Iterable[Problem]) -> None:
+    def __init__(self, problems: Iterable[Problem], warnings: Iterable[Problem] = ()) -> None:
         self.problems = merge_problems(problems)
+        self.warnings = merge_problems(warnings)  # shown before the problems
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

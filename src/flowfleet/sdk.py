@@ -36,7 +36,7 @@ from flowfleet.errors import (
 )
 from flowfleet.model.resources import Deployment
 from flowfleet.plan.environment import EnvironmentPlan
-from flowfleet.render.validate import validate_loaded
+from flowfleet.render.validate import OFFLINE, RENDER, validate_loaded
 from flowfleet.server.lock import DEFAULT_TIMEOUT
 
 __all__ = [*SDK_NAMES, "apply", "plan", "render", "validate"]
@@ -83,7 +83,7 @@ def validate(
     """Every problem of the selected environments (default: all), offline; with
     `raise_on_error`, raise ValidationFailed instead of returning a non-empty list."""
     try:
-        validate_loaded(config, _names(environments))
+        validate_loaded(config, _names(environments), needs=OFFLINE)
     except ValidationFailed as exc:
         if raise_on_error:
             raise
@@ -98,7 +98,7 @@ def validate(
 def render(config: LoadedConfig, environment: str) -> list[Deployment]:
     """The fully resolved deployments of one environment (validated first: raises
     ValidationFailed), without the ownership marker that plan and apply add."""
-    [desired] = validate_loaded(config, [environment])
+    [desired] = validate_loaded(config, [environment], needs=RENDER)
     return [r.deployment for r in desired.deployments]
 
 

@@ -34,11 +34,15 @@ def test_missing_key_variable_is_a_clear_error(
     project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("FF_TEST_KEY", raising=False)
-    project.write(ONE, header=_header(project.servers.url("dev")))
+    header = _header(project.servers.url("dev"))
+    project.write(ONE, header=header)
+    column = header.splitlines()[2].index("FF_TEST_KEY") + 1
     assert run(["plan", "-f", str(project.config)]) == 1
     assert capsys.readouterr().err == (
-        "error: environment 'dev': the variable FF_TEST_KEY named by api_key_env is not set; "
-        "export it with the API key (the key itself never goes in the config)\n"
+        f"{project.config}:3:{column}: environment variable 'FF_TEST_KEY' (api_key_env) is not "
+        "set; environment 'dev' needs it to connect to its server: export it with the API key "
+        "(the key itself never goes in the config) [dev]\n"
+        "1 problem found; nothing was changed.\n"
     )
 
 

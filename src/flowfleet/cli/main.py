@@ -72,7 +72,7 @@ def run(argv: Sequence[str]) -> int:
     except ValidationFailed as exc:
         from flowfleet.output.console import print_problems
 
-        print_problems(exc.problems)
+        print_problems(exc.problems, exc.warnings)
         return 1
     except FlowfleetError as exc:
         sys.stderr.write(f"error: {exc}\n")

@@ -18,6 +18,7 @@ from flowfleet.plan import saved as planfile
 from flowfleet.plan.deployments import Action
 from flowfleet.plan.environment import EnvironmentPlan, changes_of
 from flowfleet.plan.saved import SavedPlan
+from flowfleet.render.validate import CONNECT
 from flowfleet.server.lock import DEFAULT_TIMEOUT
 
 
@@ -44,7 +45,7 @@ def run_apply(
     a saved plan, apply it only if planning again (under the lock) gives exactly it."""
     if lock_timeout < 0:
         raise Refused(f"--lock-timeout must be 0 or more seconds, not {lock_timeout:g}")
-    desired = load_desired(files, environments, project)
+    desired = load_desired(files, environments, project, CONNECT)
     return apply_under_lock(
         desired,
         lambda: asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview)),

@@ -5,22 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from flowfleet.errors import FlowfleetError
-from flowfleet.output.console import err
-from flowfleet.render.validate import Desired, load_and_validate
+from flowfleet.errors import FlowfleetError, merge_problems
+from flowfleet.output.console import err, print_warnings
+from flowfleet.render.validate import CONNECT, Desired, Needs, load_and_validate
 
 
 def load_desired(
-    files: Sequence[Path], environments: Sequence[str], project: str | None
+    files: Sequence[Path],
+    environments: Sequence[str],
+    project: str | None,
+    needs: Needs = CONNECT,
 ) -> list[Desired]:
-    """Load and validate (raising ValidationFailed with every problem); print warnings once."""
-    desired = load_and_validate(files, environments, project)
+    """Load and validate (raising ValidationFailed with every problem, or with `needs`
+    the unset variables it lists); print warnings once."""
+    desired = load_and_validate(files, environments, project, needs=needs)
     seen = set()
     for d in desired:
         for warning in d.loaded.warnings:
             if warning not in seen:
                 seen.add(warning)
                 err(str(warning))
+    print_warnings(merge_problems(w for d in desired for w in d.warnings))
     return desired
 
 

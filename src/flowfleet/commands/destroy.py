@@ -21,7 +21,7 @@ from flowfleet.output.console import err, out, print_json
 from flowfleet.plan.deployments import Action, Plan, build_plan
 from flowfleet.plan.environment import EnvironmentPlan
 from flowfleet.plan.preview import check_name, preview_environment, preview_marker
-from flowfleet.render.validate import Desired
+from flowfleet.render.validate import DELETE, Desired
 from flowfleet.server.api import connect
 from flowfleet.server.connection import resolve_target
 from flowfleet.server.read import read_live
@@ -43,7 +43,7 @@ def run_destroy(
     """Plan the deletion of every deployment of the preview, show it, then delete; 1 if a
     deletion failed."""
     check_name(preview)
-    [desired] = load_desired(files, [environment], project)
+    [desired] = load_desired(files, [environment], project, DELETE)
     planned = asyncio.run(plan_destroy(desired, preview))
     if not as_json:
         out(report.plan_text(planned))

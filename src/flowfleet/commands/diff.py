@@ -14,11 +14,12 @@ from flowfleet.output.console import out, print_json
 from flowfleet.plan.deployments import FieldChange
 from flowfleet.plan.diff import EnvironmentDiff, diff_environments
 from flowfleet.render.deployments import Rendered
+from flowfleet.render.validate import RENDER
 
 
 def run_diff(file: Path, env_a: str, env_b: str, project: str | None, *, as_json: bool) -> int:
     """Print the differences; exit 0 (differences are not an error)."""
-    a, b = load_desired([file], [env_a, env_b], project)
+    a, b = load_desired([file], [env_a, env_b], project, RENDER)
     result = _masked(
         diff_environments(
             [r.deployment for r in a.deployments], [r.deployment for r in b.deployments]

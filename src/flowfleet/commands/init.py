@@ -120,9 +120,10 @@ def _detail(file: ScaffoldFile, discovery: Discovery, ecs_source: str) -> str:
 
 def _next_steps(discovery: Discovery) -> None:
     out("")
-    out("Next: set the variables the config uses, then validate it:")
-    out("  export DEV_PREFECT_API_URL=... PROD_PREFECT_API_URL=... IMAGE=...")
+    out("Next: validate it (offline: it needs no variables set):")
     out("  flowfleet validate")
+    out("render, plan and apply need IMAGE; plan and apply also the environment's server:")
+    out("  export IMAGE=... DEV_PREFECT_API_URL=... DEV_PREFECT_API_KEY=...")
     needing = [f.entrypoint for f in discovery.flows if f.flow.parameter_schema.get("required")]
     if needing:
         out(f"Replace the placeholder values marked '# {PLACEHOLDER_NOTE}' of:")

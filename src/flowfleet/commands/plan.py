@@ -13,6 +13,7 @@ from flowfleet.output import report
 from flowfleet.output.console import err, out, print_json
 from flowfleet.plan import saved as planfile
 from flowfleet.plan.saved import PlanRequest
+from flowfleet.render.validate import CONNECT
 
 Format = Literal["text", "markdown", "json"]
 
@@ -31,7 +32,7 @@ def run_plan(
 ) -> int:
     """0: planned (no changes with --detailed-exitcode), 2: changes, 1: errors.
     With `out_file`, also save the plan for `apply PLAN_FILE`."""
-    desired = load_desired(files, environments, project)
+    desired = load_desired(files, environments, project, CONNECT)
     plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
     if out_file is not None:
         request = PlanRequest(

@@ -10,6 +10,7 @@ from flowfleet.commands.common import load_desired
 from flowfleet.errors import ConfigError
 from flowfleet.model.masking import scrub, secret_values
 from flowfleet.output.console import out, print_json
+from flowfleet.render.validate import RENDER
 
 
 def run_render(
@@ -23,7 +24,7 @@ def run_render(
     """Print the deployments (or with `jobs`, their job configurations) of `environment`;
     byte-identical for the same input."""
     envs = [environment] if environment else []
-    desired = load_desired([file], envs, project)
+    desired = load_desired([file], envs, project, RENDER)
     if len(desired) != 1:
         names = ", ".join(d.environment for d in desired)
         raise ConfigError(f"{file}: choose an environment with --env ({names})")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any
 from urllib.parse import quote
 
 from flowfleet.config.load import load_config
-from flowfleet.errors import FlowfleetError
+from flowfleet.config.variables import connection_problems
+from flowfleet.errors import FlowfleetError, Problem, ValidationFailed
 from flowfleet.output.console import err, out, print_json
 from flowfleet.server import wire
 from flowfleet.server.api import Api, connect
@@ -56,6 +58,11 @@ def run_deployment(
     env = environment or _only(list(loaded.config.environments))
     if env not in loaded.config.environments:
         raise RunError(f"unknown environment '{env}' in {loaded.file}")
+    lacking = [
+        Problem(p.location, p.message, (env,)) for p in connection_problems(loaded, env, os.environ)
+    ]
+    if lacking:
+        raise ValidationFailed(lacking)
     target = resolve_target(loaded.root, env, loaded.config.environments[env])
     state = asyncio.run(_run(target, flow, deployment, parse_params(params), wait, timeout))
     if as_json:

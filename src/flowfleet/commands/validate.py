@@ -6,25 +6,40 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from flowfleet.commands.common import load_desired
-from flowfleet.errors import ValidationFailed
+from flowfleet.errors import ValidationFailed, merge_problems
 from flowfleet.output.console import out, print_json, print_problems, problems_json
-from flowfleet.render.validate import Desired
+from flowfleet.render.validate import OFFLINE, Desired
 
 
 def run_validate(
     files: Sequence[Path], environments: Sequence[str], project: str | None, *, as_json: bool
 ) -> int:
-    """Exit 0 if every file and environment is valid, else 1 with every problem."""
+    """Exit 0 if every file and environment is valid, else 1 with every problem. Offline:
+    unset variables that shape the deployments are warnings, connection ones are not
+    looked at."""
     try:
-        desired = load_desired(files, environments, project)
+        desired = load_desired(files, environments, project, OFFLINE)
     except ValidationFailed as exc:
         if as_json:
-            print_json({"valid": False, "problems": problems_json(exc.problems)})
+            print_json(
+                {
+                    "valid": False,
+                    "problems": problems_json(exc.problems),
+                    "warnings": problems_json(exc.warnings),
+                }
+            )
         else:
-            print_problems(exc.problems)
+            print_problems(exc.problems, exc.warnings)
         return 1
     if as_json:
-        print_json({"valid": True, "environments": [_summary(d) for d in desired]})
+        warnings = merge_problems(w for d in desired for w in d.warnings)
+        print_json(
+            {
+                "valid": True,
+                "environments": [_summary(d) for d in desired],
+                "warnings": problems_json(warnings),
+            }
+        )
         return 0
     for d in desired:
         count = len(d.deployments)

@@ -25,7 +25,17 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def print_problems(problems: Iterable[Problem]) -> None:
+def print_warnings(warnings: Iterable[Problem]) -> None:
+    """Each warning as `file:line:column: warning: message [environments]`."""
+    for warning in warnings:
+        where = f"{warning.location}: " if warning.location else ""
+        envs = f" [{', '.join(warning.environments)}]" if warning.environments else ""
+        err(f"{where}warning: {warning.message}{envs}")
+
+
+def print_problems(problems: Iterable[Problem], warnings: Iterable[Problem] = ()) -> None:
+    """The warnings, then the problems and how many there are."""
+    print_warnings(warnings)
     problems = list(problems)
     for problem in problems:
         err(str(problem))

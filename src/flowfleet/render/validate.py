@@ -6,6 +6,7 @@ Nothing is written anywhere until this has passed for all of them.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 from flowfleet.config.document import DocPath
 from flowfleet.config.load import LoadedConfig, load_config, unset_variable
+from flowfleet.config.variables import connection_problems, connects, offline_warning, unset_in
 from flowfleet.errors import ConfigError, Location, Problem, ValidationFailed
 from flowfleet.model.resources import Infrastructure
 from flowfleet.render.catalog import FlowCatalog
@@ -24,6 +26,21 @@ from flowfleet.render.templates import TemplateReader
 
 
 @dataclass(frozen=True)
+class Needs:
+    """Which unset `${VAR}`s are errors: those that shape the deployments (else they are
+    warnings), those that say how to connect (else they are not looked at)."""
+
+    deployments: bool
+    connection: bool
+
+
+OFFLINE = Needs(deployments=False, connection=False)  # validate
+RENDER = Needs(deployments=True, connection=False)  # render, diff
+CONNECT = Needs(deployments=True, connection=True)  # plan, apply
+DELETE = Needs(deployments=False, connection=True)  # destroy: deletes what exists
+
+
+@dataclass(frozen=True)
 class Desired:
     """The validated, rendered deployments of one environment of one config file."""
 
@@ -32,6 +49,7 @@ class Desired:
     deployments: tuple[Rendered, ...]
     schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # by entrypoint
     infrastructure: Infrastructure = field(default_factory=Infrastructure)
+    warnings: tuple[Problem, ...] = ()  # unset variables validate went on without
 
     @property
     def project(self) -> str:
@@ -40,7 +58,11 @@ class Desired:
 
 
 def load_and_validate(
-    files: Sequence[Path], environments: Sequence[str] = (), project: str | None = None
+    files: Sequence[Path],
+    environments: Sequence[str] = (),
+    project: str | None = None,
+    *,
+    needs: Needs = CONNECT,
 ) -> list[Desired]:
     """Load, render and validate; raise ValidationFailed with every problem found."""
     problems: list[Problem] = []
@@ -48,23 +70,25 @@ def load_and_validate(
     for file in files:
         try:
             loaded = _load(file, environments, project)
-            desired.extend(_validate_file(loaded, environments, problems))
+            desired.extend(_validate_file(loaded, environments, problems, needs))
         except ConfigError as exc:
             problems.append(Problem(exc.location, exc.message))
         except ValidationFailed as exc:
             problems.extend(exc.problems)
     if problems:
-        raise ValidationFailed(problems)
+        raise ValidationFailed(problems, [w for d in desired for w in d.warnings])
     return desired
 
 
-def validate_loaded(loaded: LoadedConfig, environments: Sequence[str] = ()) -> list[Desired]:
+def validate_loaded(
+    loaded: LoadedConfig, environments: Sequence[str] = (), *, needs: Needs = CONNECT
+) -> list[Desired]:
     """Render and validate a loaded config's environments (default: all); raise
     ValidationFailed with every problem found."""
     problems: list[Problem] = []
-    desired = _validate_file(loaded, environments, problems)
+    desired = _validate_file(loaded, environments, problems, needs)
     if problems:
-        raise ValidationFailed(problems)
+        raise ValidationFailed(problems, [w for d in desired for w in d.warnings])
     return desired
 
 
@@ -82,7 +106,7 @@ def _load(file: Path, environments: Sequence[str], project: str | None) -> Loade
 
 
 def _validate_file(
-    loaded: LoadedConfig, selected: Sequence[str], problems: list[Problem]
+    loaded: LoadedConfig, selected: Sequence[str], problems: list[Problem], needs: Needs
 ) -> list[Desired]:
     names = list(loaded.config.environments)
     unknown = [e for e in selected if e not in names]
@@ -96,25 +120,54 @@ def _validate_file(
     templates = TemplateReader(loaded)
     templates.read_all()
     problems.extend(templates.problems)
-    result = []
-    for environment in selected or names:
-        rendered = render(loaded, environment, catalog.flow_name)
-        infrastructure = render_infrastructure(loaded, environment, templates)
-        found = list(_environment_problems(loaded, environment, rendered, catalog))
-        found += (
-            Problem(loaded.locate(path, key=at_key), message)
-            for path, at_key, message in job_variable_problems(
-                loaded, environment, rendered, infrastructure
-            )
+    return [
+        _validate_environment(loaded, environment, catalog, templates, needs, problems)
+        for environment in selected or names
+    ]
+
+
+def _validate_environment(
+    loaded: LoadedConfig,
+    environment: str,
+    catalog: FlowCatalog,
+    templates: TemplateReader,
+    needs: Needs,
+    problems: list[Problem],
+) -> Desired:
+    rendered = render(loaded, environment, catalog.flow_name)
+    infrastructure = render_infrastructure(loaded, environment, templates)
+    found = list(_environment_problems(loaded, environment, rendered, catalog))
+    found += (
+        Problem(loaded.locate(path, key=at_key), message)
+        for path, at_key, message in job_variable_problems(
+            loaded, environment, rendered, infrastructure
         )
-        problems.extend(Problem(p.location, p.message, (environment,)) for p in found)
-        schemas = {
-            r.deployment.entrypoint: catalog.flow(r.deployment.entrypoint).parameter_schema
-            for r in rendered
-            if catalog.error(r.deployment.entrypoint) is None
-        }
-        result.append(Desired(loaded, environment, tuple(rendered), schemas, infrastructure))
-    return result
+    )
+    unset, warnings = _unset_variables(loaded, environment, needs)
+    not_known = {u.location for u in loaded.document.unset}  # a value without its variable
+    found = unset + [p for p in found if p.location not in not_known]
+    problems.extend(Problem(p.location, p.message, (environment,)) for p in found)
+    schemas = {
+        r.deployment.entrypoint: catalog.flow(r.deployment.entrypoint).parameter_schema
+        for r in rendered
+        if catalog.error(r.deployment.entrypoint) is None
+    }
+    warned = tuple(Problem(w.location, w.message, (environment,)) for w in warnings)
+    return Desired(loaded, environment, tuple(rendered), schemas, infrastructure, warned)
+
+
+def _unset_variables(
+    loaded: LoadedConfig, environment: str, needs: Needs
+) -> tuple[list[Problem], list[Problem]]:
+    """The problems and the warnings of the variables `environment` uses that are unset."""
+    shaping = [u for u in unset_in(loaded, environment) if not connects(u.path)]
+    if not needs.deployments:
+        problems, warnings = [], [offline_warning(u) for u in shaping]
+    else:
+        problems, warnings = [unset_variable(u) for u in shaping], []
+    if needs.connection:
+        problems += connection_problems(loaded, environment, os.environ)
+    return problems, warnings
 
 
 def _config_problems(loaded: LoadedConfig) -> Iterable[Problem]:
@@ -133,7 +186,6 @@ def _config_problems(loaded: LoadedConfig) -> Iterable[Problem]:
 def _environment_problems(
     loaded: LoadedConfig, environment: str, rendered: list[Rendered], catalog: FlowCatalog
 ) -> Iterable[Problem]:
-    yield from (unset_variable(u) for u in loaded.document.unset if _applies(u.path, environment))
     first_seen: dict[tuple[str, str], Rendered] = {}
     for item in rendered:
         deployment = item.deployment
@@ -186,15 +238,6 @@ def _duplicate(loaded: LoadedConfig, earlier: Rendered, item: Rendered) -> Probl
 def _matrix_keys(loaded: LoadedConfig, item: Rendered) -> list[str]:
     entry = loaded.config.deployments[int(item.entry[1])]
     return list(entry.matrix or {})
-
-
-def _applies(path: DocPath, environment: str) -> bool:
-    """Whether a value at `path` is used by `environment` (other environments' are not)."""
-    if len(path) >= 2 and path[0] == "environments":
-        return path[1] == environment
-    if len(path) >= 4 and path[0] == "deployments" and path[2] == "environments":
-        return path[3] == environment
-    return True
 
 
 def _hint(name: str, names: list[str]) -> str:
