@@ -3,7 +3,9 @@
 Each case gives the desired deployments and the live ones (as `LiveDeployment` data) and
 the full expected plan: every change that is not "unchanged" (action, key, changed fields
 as `[old, new]` in their normalised form, reason), the unchanged names, the errors and the
-orphans. Shorthands, so a case shows only what matters:
+orphans. All of it is compared, and the order of the changes too (the declared order, then
+the deletions). An unchanged deployment is listed by name alone, so it must have no fields
+and no reason. Shorthands, so a case shows only what matters:
 
 - a deployment's `key: flow/name` stands for `flow_name` and `name`;
 - a missing `entrypoint` is `flows/<flow>.py:<flow>`;
@@ -88,20 +90,29 @@ def json_data(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
+def name(change: Change) -> str:
+    return "/".join(change.key)
+
+
 def summary(plan: Plan) -> dict[str, Any]:
-    """The plan in the terms of a case's `expected`."""
+    """The plan in the terms of a case's `expected` (only the public fields of a change:
+    action, key, fields, reason)."""
 
     def change(c: Change) -> dict[str, Any]:
-        item: dict[str, Any] = {"action": c.action.value, "key": c.name}
+        item: dict[str, Any] = {"action": c.action.value, "key": name(c)}
         if c.fields:
             item["fields"] = {f.field: json_data([f.old, f.new]) for f in c.fields}
         if c.reason:
             item["reason"] = c.reason
         return item
 
+    def unchanged(c: Change) -> str | dict[str, Any]:
+        # a name alone, as the cases list them, only when there is nothing else to say
+        return name(c) if not (c.fields or c.reason) else change(c)
+
     return {
         "changes": [change(c) for c in plan.changes if c.action is not Action.UNCHANGED],
-        "unchanged": [c.name for c in plan.of(Action.UNCHANGED)],
+        "unchanged": [unchanged(c) for c in plan.of(Action.UNCHANGED)],
         "errors": list(plan.errors),
         "orphans": list(plan.orphans),
     }
@@ -140,6 +151,9 @@ def test_plan_case(path: Path) -> None:
     assert [list(c.get("fields", {})) for c in actual["changes"]] == [
         list(c.get("fields", {})) for c in expected["changes"]
     ]
+    # one change per declared deployment, in the declared order, then the deletions
+    deletions = [c["key"] for c in expected["changes"] if c["action"] == Action.DELETE.value]
+    assert [name(c) for c in plan.changes] == [d.full_name for d in desired] + deletions
     assert (plan.project, plan.environment, plan.marker) == (project, environment, marker)
     assert plan.flow_ids == flows
     desired_by_key = {d.key: d for d in desired}

@@ -2,8 +2,10 @@
 
 `FakePrefectServer` stores deployments the way the Prefect 3.8 server does (read from its
 source, prefect/server/api/deployments.py and models/deployments.py, and measured against
-a real 3.8.8 server). The real apply code (`flowfleet.apply.deployments.apply_plan` through
-`flowfleet.server.api.Api`) talks to it through a fake of Prefect's client. What it normalises:
+a real 3.8.8 server). The real apply code (`flowfleet.apply.deployments.apply_plan`) talks
+to it through flowfleet's real client (`flowfleet.server.api.connect`): only the HTTP
+transport is replaced (`fake_transport`), so status mapping and retries are flowfleet's
+own. What it normalises:
 
 - POST /deployments/ fills what is not sent as the server does: `pull_steps` [] and
   `parameter_openapi_schema` {} (the ORM defaults), `paused` false, `tags` [], ...; it is
@@ -38,12 +40,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
+import json
 import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
@@ -64,7 +67,7 @@ from flowfleet.plan.deployments import (
 )
 from flowfleet.plan.normalize import EMPTY_SCHEMA
 from flowfleet.server import payloads
-from flowfleet.server.api import AdaptiveLimit, Api
+from flowfleet.server.api import connect
 from flowfleet.server.read import parse_deployment
 from flowfleet.server.wire import DeploymentResponse
 
@@ -141,6 +144,16 @@ PLAIN_DEFAULTS: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class Write:
+    """A write the server answered with success, and the deployment it touched (None for
+    a flow)."""
+
+    method: str
+    path: str
+    deployment_id: str | None
+
+
 class ServerError(Exception):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
@@ -154,7 +167,7 @@ class FakePrefectServer:
         self.pools = {*pools, DEFAULT_AGENT_POOL}
         self.flows: dict[str, str] = {}  # name → id
         self.rows: dict[str, dict[str, Any]] = {}  # deployment id → stored row
-        self.writes: list[tuple[str, str]] = []  # (method, path) of every write answered
+        self.writes: list[Write] = []  # every write answered with success
         self._ids = itertools.count(1)
         self._clock = itertools.count(1)
 
@@ -168,7 +181,14 @@ class FakePrefectServer:
         except ServerError as exc:  # one transaction: a refused write changes nothing
             self.rows, self.flows = saved
             return exc.status, {"detail": str(exc)}
-        self.writes.append((method, path))
+        match parts:
+            case ["deployments"]:  # a create, or an upsert of an existing deployment
+                touched = answer["id"]
+            case ["deployments", deployment_id, *_]:
+                touched = deployment_id
+            case _:
+                touched = None
+        self.writes.append(Write(method, path, touched))
         return status, answer
 
     def _route(self, method: str, parts: list[str], body: Any) -> tuple[int, Any]:
@@ -479,30 +499,32 @@ def _inject_dtstart(rule: str, tz: str) -> str:
     return f"DTSTART:{anchor:%Y%m%dT%H%M%S}\n{rule}"
 
 
-class FakePrefectClient:
-    """Stands in for PrefectClient under flowfleet.server.api.Api: answers as httpx responses,
-    4xx/5xx raised as HTTPStatusError (as Prefect's client does)."""
-
-    def __init__(self, server: FakePrefectServer) -> None:
-        self.server = server
-
-    async def request(self, method: str, path: str, json: Any = None) -> httpx.Response:
-        request = httpx.Request(method, f"http://fake-prefect/api{path}")
-        status, body = self.server.handle(method, path, copy.deepcopy(json))
-        response = httpx.Response(status, json=body, request=request)
-        if status >= 400:
-            raise httpx.HTTPStatusError(f"{status}", request=request, response=response)
-        return response
+API_URL = "http://fake-prefect/api"
+API_PATH = httpx.URL(API_URL).path
 
 
-def apply(server: FakePrefectServer, plan: Plan) -> ApplyResult:
+def fake_transport(server: FakePrefectServer) -> httpx.MockTransport:
+    """The fake server as the HTTP transport under flowfleet's real client: each request
+    reaches `server.handle` as (method, path below the API root, JSON body), and its
+    answer goes back as an HTTP response for `Api` to map (errors, retries) as it would a
+    real server's."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix(API_PATH)
+        body = json.loads(request.content) if request.content else None
+        status, answer = server.handle(request.method, path, body)
+        return httpx.Response(status, json=answer)
+
+    return httpx.MockTransport(handle)
+
+
+def apply(
+    server: FakePrefectServer, plan: Plan, transport: httpx.MockTransport | None = None
+) -> ApplyResult:
     async def run() -> ApplyResult:
-        api = Api(
-            Target(ENVIRONMENT, "http://fake-prefect/api"),
-            cast(Any, FakePrefectClient(server)),
-            AdaptiveLimit(),
-        )
-        return await apply_plan(api, plan)
+        target = Target(ENVIRONMENT, API_URL)
+        async with connect(target, transport=transport or fake_transport(server)) as api:
+            return await apply_plan(api, plan)
 
     return asyncio.run(run())
 
@@ -850,9 +872,14 @@ def check_apply_converges(scenario: Scenario) -> None:
     assert len(server.rows) == len(declared) + untouched
     created = [c.key for c in plan.of(Action.CREATE)]
     assert sorted(created) == sorted(declared - keys_before)
-    unchanged_ids = {c.live.id for c in plan.of(Action.UNCHANGED) if c.live is not None}
-    written_ids = {p.split("/")[2] for _, p in server.writes if p.startswith("/deployments/")}
-    assert unchanged_ids & written_ids == set()
+    assert writes_to_unchanged(server, plan) == []
+
+
+def writes_to_unchanged(server: FakePrefectServer, plan: Plan) -> list[Write]:
+    """The writes that touched a deployment the plan has as unchanged: there must be none
+    (every deployment write makes the server delete its future scheduled runs)."""
+    unchanged = {c.live.id for c in plan.of(Action.UNCHANGED) if c.live is not None}
+    return [w for w in server.writes if w.deployment_id in unchanged]
 
 
 @PROPERTY_SETTINGS
@@ -1094,3 +1121,96 @@ def test_known_bug_minimal_reproduction(
     assert [o.error for o in apply(server, plan).failed] == []
 
     assert pending(plan_for(server, [desired], prune=True, adopt=True)) == []
+
+
+# ---------------------------------------------------------------------------------------
+# Through flowfleet's own client: what reaches the server, errors and retries
+
+BASE = Deployment(
+    flow_name="etl",
+    name="daily",
+    entrypoint="flows/etl.py:etl",
+    tags=(MARKER,),
+    parameter_openapi_schema={"type": "object", "properties": {}},
+)
+
+
+def test_an_unchanged_deployment_gets_no_request() -> None:
+    """An example of what the property checks on random scenarios, with each kind of
+    write next to the unchanged deployments (created, updated, pruned)."""
+    kept = [BASE, BASE.model_copy(update={"name": "hourly", "schedules": (LIMITED,)})]
+    updated = BASE.model_copy(update={"name": "eu"})
+    pruned = BASE.model_copy(update={"name": "us"})
+    server = FakePrefectServer(POOLS)
+    seed_server(server, [Seed(d) for d in (*kept, updated, pruned)])
+    created = BASE.model_copy(update={"flow_name": "report"})
+    desired = [*kept, updated.model_copy(update={"paused": True}), created]
+    ids = {server.key_of(r): r["id"] for r in server.rows.values()}
+    plan = plan_for(server, desired, prune=True, adopt=False)
+    assert [(c.action, c.name) for c in plan.changes] == [
+        (Action.UNCHANGED, "etl/daily"),
+        (Action.UNCHANGED, "etl/hourly"),
+        (Action.UPDATE, "etl/eu"),
+        (Action.CREATE, "report/daily"),
+        (Action.DELETE, "etl/us"),
+    ]
+
+    assert [o.error for o in apply(server, plan).failed] == []
+
+    assert writes_to_unchanged(server, plan) == []
+    assert sorted((w.method, w.path) for w in server.writes) == [
+        ("DELETE", f"/deployments/{ids['etl', 'us']}"),
+        ("PATCH", f"/deployments/{ids['etl', 'eu']}"),
+        ("POST", "/deployments/"),
+        ("POST", "/flows/"),
+    ]
+
+
+def test_transient_errors_are_retried_by_flowfleets_client() -> None:
+    """Each write is first answered 503 (Retry-After: 0) without reaching the server:
+    `Api` retries it and the apply converges."""
+    server = FakePrefectServer(POOLS)
+    seed_server(server, [Seed(BASE)])
+    created = BASE.model_copy(update={"flow_name": "report"})
+    desired = [BASE.model_copy(update={"paused": True}), created]
+    plan = plan_for(server, desired)
+    behind = fake_transport(server)
+    refused: list[str] = []
+
+    def first_busy(request: httpx.Request) -> httpx.Response:
+        attempt = f"{request.method} {request.url.path} {request.content!r}"
+        if attempt not in refused:
+            refused.append(attempt)
+            return httpx.Response(503, headers={"Retry-After": "0"}, json={"detail": "busy"})
+        return behind.handle_request(request)
+
+    result = apply(server, plan, httpx.MockTransport(first_busy))
+
+    assert [o.error for o in result.failed] == []
+    assert result.retries == len(refused) == 3  # POST /flows/, PATCH, POST /deployments/
+    assert result.requests == 2 * len(refused)
+    assert pending(plan_for(server, desired)) == []
+
+
+def test_a_refused_write_is_reported_on_its_change() -> None:
+    """The server's error answer, mapped by `Api`, is the failed change's error; the
+    other changes go on."""
+    server = FakePrefectServer(POOLS)
+    gone = BASE.model_copy(update={"name": "gone"})
+    seed_server(server, [Seed(BASE), Seed(gone)])
+    desired = [BASE.model_copy(update={"paused": True})]
+    plan = plan_for(server, desired, prune=True)
+    [deleted] = plan.of(Action.DELETE)
+    assert deleted.live is not None
+    server.handle("DELETE", f"/deployments/{deleted.live.id}", None)  # by someone else
+
+    result = apply(server, plan)
+
+    assert [(o.change.name, o.error) for o in result.outcomes if not o.ok] == [
+        (
+            "etl/gone",
+            f"environment '{ENVIRONMENT}' ({API_URL}): DELETE /deployments/{deleted.live.id} "
+            "failed with 404: Deployment not found.",
+        )
+    ]
+    assert pending(plan_for(server, desired, prune=True)) == []

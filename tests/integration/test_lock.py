@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from datetime import UTC, datetime, timedelta
+import threading
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import httpx
@@ -118,16 +118,28 @@ def test_stale_lease_of_a_crashed_run_is_taken_over(
 
 
 def test_apply_waits_for_the_lease_to_end(
-    project: Project, capsys: pytest.CaptureFixture[str]
+    project: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The other run ends (deletes its lease) once this one says it is waiting: the lease
+    does not end on a clock, so the machine's load cannot decide whether it waited."""
+    from flowfleet.server import lock
+
     config = project.write(DEPLOYMENTS)
-    lease(project, expires_in=3, holder="slow-run")
+    held = lease(project, expires_in=600, holder="slow-run")
+    url = project.servers.url("dev")
+    say = lock._stderr
+
+    def say_then_other_run_ends(text: str) -> None:
+        say(text)
+        if text.startswith("waiting up to"):
+            api(url, "DELETE", f"/variables/{held['id']}")
+
+    monkeypatch.setattr(lock, "_stderr", say_then_other_run_ends)
 
     code = run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "60"])
 
     err = capsys.readouterr().err
     assert code == 0, err
-    url = project.servers.url("dev")
     assert f"waiting up to 60 s for the lock on environment 'dev' ({url}): held by slow-run" in err
     assert names_on_server(project) == DECLARED
     assert lock_variable(project) is None
@@ -152,21 +164,61 @@ def test_negative_lock_timeout_is_a_user_error(
     assert names_on_server(project) == []
 
 
+class LeaseClock:
+    """Stands in for `datetime` in the lock module (which calls `now` and `fromisoformat`):
+    the time leases are written and judged by, standing still until the test moves it."""
+
+    def __init__(self) -> None:
+        self.current = datetime.now(UTC)
+
+    def now(self, tz: tzinfo | None = None) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+    fromisoformat = staticmethod(datetime.fromisoformat)
+
+
 def test_holder_renews_its_lease_while_it_works(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The lease's clock is moved past its end: only a renewal made after that keeps it.
+    The test waits for that renewal (with a deadline), not for time to pass, so the
+    machine's load cannot make it expire."""
     from flowfleet.model.target import Target
     from flowfleet.server import lock
 
+    clock = LeaseClock()
+    monkeypatch.setattr(lock, "datetime", clock)
     monkeypatch.setattr(lock, "LEASE_SECONDS", 2.0)
     monkeypatch.setattr(lock, "RENEW_EVERY", 0.2)
+    renewals: list[datetime] = []  # the lease clock when each finished renewal started
+    renewed = threading.Condition()
+    renew = lock._renew
+
+    async def noted_renew(lease: lock.Lease) -> None:
+        started = clock.now()
+        await renew(lease)
+        with renewed:
+            renewals.append(started)
+            renewed.notify_all()
+
+    monkeypatch.setattr(lock, "_renew", noted_renew)
     target = Target("dev", project.servers.url("dev"))
     name = lock_name(project.root.name, "dev")
     mine = lock.Lease(target, name, "flowfleet:test", "long-run")
     other = lock.Lease(target, name, "flowfleet:test", "other-run")
 
     with lock.holding([mine], timeout=0):
-        time.sleep(5)  # well past the 2 s lease: only renewals keep it
+        taken = lock_variable(project)
+        assert taken is not None
+        clock.advance(5.0)  # well past the 2 s lease: stale unless renewed
+        assert clock.now() > datetime.fromisoformat(taken["value"]["expires"])
+        with renewed:
+            assert renewed.wait_for(lambda: clock.now() in renewals, timeout=60), (
+                "no renewal within 60 s"
+            )
         with pytest.raises(lock.Locked, match="held by long-run"), lock.holding([other], 0):
             pass
     assert lock_variable(project) is None  # released at the end

@@ -237,13 +237,20 @@ def _detail(response: httpx.Response) -> str:
 
 
 @asynccontextmanager
-async def connect(target: Target, *, concurrency: int = 4) -> AsyncIterator[Api]:
-    """An Api for `target`."""
+async def connect(
+    target: Target,
+    *,
+    concurrency: int = 4,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> AsyncIterator[Api]:
+    """An Api for `target`. `transport` is a seam for tests (an `httpx.MockTransport`
+    standing in for the server); None, the default, is httpx's own network transport."""
     async with httpx.AsyncClient(
         base_url=f"{target.url.rstrip('/')}/",
         headers=_headers(target),
         verify=_verify(),
         timeout=httpx.Timeout(60.0, connect=10.0),
+        transport=transport,
     ) as client:
         # A local server is SQLite-backed: one writer at a time from the start.
         limit = AdaptiveLimit(start=1, maximum=1) if target.local else AdaptiveLimit(concurrency)
