@@ -157,6 +157,30 @@ REQUESTS: dict[type[wire.Request], tuple[Callable[[], type[BaseModel]], list[wir
         lambda: actions.ConcurrencyLimitV2Update,
         [wire.ConcurrencyLimitV2Update(**LIMIT)],
     ),
+    wire.BlockTypeCreate: (
+        lambda: actions.BlockTypeCreate,
+        [
+            wire.BlockTypeCreate(
+                name="ECS Task",
+                slug="ecs-task",
+                logo_url="https://example.com/logo.png",
+                documentation_url="https://example.com/docs",
+                description="d",
+                code_example="c",
+            )
+        ],
+    ),
+    wire.BlockSchemaCreate: (
+        lambda: actions.BlockSchemaCreate,
+        [
+            wire.BlockSchemaCreate(
+                fields={"title": "T", "type": "object", "properties": {}},
+                block_type_id=BLOCK_TYPE_ID,
+                capabilities=["run"],
+                version="1.0.0",
+            )
+        ],
+    ),
     wire.BlockDocumentCreate: (
         lambda: actions.BlockDocumentCreate,
         [

@@ -1,5 +1,7 @@
 """Block types: found on the server, or registered from an installed Prefect collection
-(as `prefect block register -m prefect_aws` does)."""
+(as `prefect block register -m prefect_aws` does) through the Api. The type's and
+schema's bodies come from the installed Block class, which is imported only when a
+config declares a block."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flowfleet.server import wire
-from flowfleet.server.api import Api
+from flowfleet.server.api import Api, ApiError
 
 
 @cache
@@ -26,13 +28,61 @@ def block_class(slug: str) -> Any:
 
 
 async def register_block_type(api: Api, slug: str) -> None:
-    """Register the type and schema of `slug` with the server through Prefect's client."""
-    from prefect.client.orchestration import PrefectClient
-
+    """Register the type and schema of `slug` with the server, and those of the blocks
+    nested in its fields first, as Prefect's `Block.register_type_and_schema` does; the
+    bodies come from the installed Block class, the requests go through the Api like
+    every other (its retries, its errors)."""
     cls = block_class(slug)
     assert cls is not None, slug
-    async with PrefectClient(api.target.url, api_key=api.target.api_key) as client:
-        await cls.register_type_and_schema(client=client)
+    await _register(api, cls, set())
+
+
+async def _register(api: Api, cls: Any, seen: set[str]) -> None:
+    slug = cls.get_block_type_slug()
+    if slug in seen:
+        return
+    seen.add(slug)
+    for nested in _nested_block_classes(cls):
+        await _register(api, nested, seen)
+    try:
+        found = await api.call("GET", f"/block_types/slug/{quote(slug)}")
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        kind = cls._to_block_type().model_dump(mode="json", include=_TYPE_FIELDS)
+        found = await api.call("POST", "/block_types/", wire.BlockTypeCreate(**kind))
+    type_id = wire.BlockType.model_validate(found).id
+    checksum, version = cls._calculate_schema_checksum(), cls.get_block_schema_version()
+    try:
+        await api.call("GET", f"/block_schemas/checksum/{quote(checksum)}?version={version}")
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        schema = cls._to_block_schema(block_type_id=type_id).model_dump(
+            mode="json", include=_SCHEMA_FIELDS
+        )
+        await api.call("POST", "/block_schemas/", wire.BlockSchemaCreate(**schema))
+
+
+_TYPE_FIELDS = {"name", "slug", "logo_url", "documentation_url", "description", "code_example"}
+_SCHEMA_FIELDS = {"fields", "block_type_id", "capabilities", "version"}
+
+
+def _nested_block_classes(cls: Any) -> list[Any]:
+    """The Block classes named in `cls`'s field annotations (also inside Optional, lists)."""
+    from typing import get_args
+
+    from prefect.blocks.core import Block
+
+    found: list[Any] = []
+    pending = [f.annotation for f in cls.model_fields.values() if f.annotation is not None]
+    while pending:
+        annotation = pending.pop()
+        if Block.is_block_class(annotation):
+            found.append(annotation)
+        else:
+            pending.extend(get_args(annotation))
+    return found
 
 
 async def block_type_ids(api: Api, slug: str) -> tuple[str, str]:

@@ -139,6 +139,26 @@ class ConcurrencyLimitV2Create(ConcurrencyLimitV2Update):
     name: str
 
 
+class BlockTypeCreate(Request):
+    """POST /block_types/ (registering a block type of an installed collection)."""
+
+    name: str
+    slug: str
+    logo_url: str | None = None
+    documentation_url: str | None = None
+    description: str | None = None
+    code_example: str | None = None
+
+
+class BlockSchemaCreate(Request):
+    """POST /block_schemas/ (a block type's schema, as its Block class describes it)."""
+
+    fields: dict[str, Any] = Field(default_factory=dict)
+    block_type_id: str
+    capabilities: list[str] = Field(default_factory=list)
+    version: str
+
+
 class BlockDocumentCreate(Request):
     """POST /block_documents/."""
 
