@@ -3,13 +3,13 @@
 Every request flowfleet sends goes through here, never through Prefect's client:
 importing it costs over a second at every start, and it retries 503s with waits of up to
 32 s. Bodies and answers are the typed models of `flowfleet.server.wire`. Requests are
-retried with short, jittered backoff (honouring Retry-After) under an adaptive concurrency limit (a SQLite-backed
-server takes one writer; a PostgreSQL-backed one takes more). Once a request has run out
-of retries because the server stopped answering, the Api is down: every later request
-fails at once with NotAttempted instead of retrying for seconds each. Requests carry what
-Prefect's client sends: the API key as a bearer token (or PREFECT_API_AUTH_STRING as
-basic auth), and its TLS settings (PREFECT_API_SSL_CERT_FILE,
-PREFECT_API_TLS_INSECURE_SKIP_VERIFY).
+retried with short, jittered backoff (honouring Retry-After) under an adaptive
+concurrency limit (a SQLite-backed server takes one writer; a PostgreSQL-backed one takes
+more). Once a request has run out of retries because the server stopped answering, the
+Api is down: every later request fails at once with NotAttempted instead of retrying for
+seconds each. Requests carry what Prefect's client sends: the API key as a bearer token
+(or PREFECT_API_AUTH_STRING as basic auth), and its TLS settings
+(PREFECT_API_SSL_CERT_FILE, PREFECT_API_TLS_INSECURE_SKIP_VERIFY).
 """
 
 from __future__ import annotations
