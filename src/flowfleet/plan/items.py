@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowfleet.model.items import Item, json_value
+from flowfleet.model.masking import MASK
 from flowfleet.model.resources import (
     Block,
     ConcurrencyLimit,
@@ -95,7 +96,7 @@ def differing(desired: Item, live: Item) -> list[str]:
 
 
 def masked(item: Item, name: str, value: Any) -> Any:
-    """A field's value for output: secret block values are replaced by stars."""
+    """A field's value for output: secret block values are replaced by the mask."""
     if name != "data" or not item.secrets or not isinstance(value, dict):
         return value
-    return {k: "********" if k in item.secrets else v for k, v in value.items()}
+    return {k: MASK if k in item.secrets else v for k, v in value.items()}
