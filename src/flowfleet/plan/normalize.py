@@ -6,9 +6,9 @@ deployment that was just applied compares equal to its declaration.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from flowfleet.model.items import json_value
 from flowfleet.model.resources import Deployment, Schedule, anchor_instant, queue_name
 
 
@@ -32,7 +32,7 @@ def comparable(name: str, deployment: Deployment, reference: Deployment | None =
     if name in ("pull_steps", "description", "version"):
         return value or None
     if name in ("parameters", "job_variables", "parameter_openapi_schema"):
-        return _json(value) if value is not None else None
+        return json_value(value) if value is not None else None
     return value
 
 
@@ -46,7 +46,7 @@ def schedule_dict(schedule: Schedule, reference: Schedule | None) -> dict[str, A
         "slug": schedule.slug,
         "timezone": schedule.timezone,
         "active": schedule.active,
-        "parameters": _json(schedule.parameters),
+        "parameters": json_value(schedule.parameters),
         "max_scheduled_runs": schedule.max_scheduled_runs,
     }
     if schedule.cron is not None:
@@ -98,8 +98,3 @@ def _same_but_slug(live: Schedule, declared: Schedule) -> bool:
 
 def _slug(data: dict[str, Any]) -> str:
     return str(data["slug"])
-
-
-def _json(value: Any) -> Any:
-    """Round-trip through JSON, as the server does (tuples become lists and so on)."""
-    return json.loads(json.dumps(value, sort_keys=True))
