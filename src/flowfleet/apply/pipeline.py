@@ -16,7 +16,8 @@ from flowfleet.model.items import Item
 from flowfleet.model.masking import scrub, secret_values
 from flowfleet.model.resources import Deployment
 from flowfleet.model.target import Target
-from flowfleet.plan.deployments import PROTECTED_TAG, Action, build_plan, ownership_marker
+from flowfleet.plan.change import Action
+from flowfleet.plan.deployments import PROTECTED_TAG, build_plan, ownership_marker
 from flowfleet.plan.environment import EnvironmentPlan
 from flowfleet.plan.infrastructure import InfraPlan, plan_infrastructure
 from flowfleet.plan.items import desired_items

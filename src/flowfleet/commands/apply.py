@@ -15,7 +15,7 @@ from flowfleet.output import report
 from flowfleet.output.console import err, out, print_json
 from flowfleet.output.progress import progress_for
 from flowfleet.plan import saved as planfile
-from flowfleet.plan.deployments import Action
+from flowfleet.plan.change import WRITES
 from flowfleet.plan.environment import EnvironmentPlan, changes_of
 from flowfleet.plan.saved import SavedPlan
 from flowfleet.server.lock import DEFAULT_TIMEOUT
@@ -128,8 +128,7 @@ def _confirm(yes: bool) -> None:
 
 
 def _apply_one(planned: EnvironmentPlan, *, quiet: bool) -> ApplyResult:
-    writes = (Action.CREATE, Action.UPDATE, Action.DELETE)
-    changes = len([c for c in changes_of(planned) if c.action in writes])
+    changes = len([c for c in changes_of(planned) if c.action in WRITES])
     with progress_for(planned.plan.environment, changes, quiet=quiet) as progress:
         result = asyncio.run(apply_environment(planned, progress))
     for outcome in result.failed:

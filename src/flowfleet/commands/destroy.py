@@ -18,7 +18,8 @@ from flowfleet.model.resources import LiveState
 from flowfleet.model.target import Target
 from flowfleet.output import report
 from flowfleet.output.console import err, out, print_json
-from flowfleet.plan.deployments import Action, Plan, build_plan
+from flowfleet.plan.change import Action
+from flowfleet.plan.deployments import Plan, build_plan
 from flowfleet.plan.environment import EnvironmentPlan
 from flowfleet.plan.preview import check_name, preview_environment, preview_marker
 from flowfleet.render.validate import Desired

@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flowfleet.model.target import Target
-from flowfleet.plan.deployments import Action, Change, FieldChange, Plan
-from flowfleet.plan.infrastructure import InfraChange, InfraPlan
+from flowfleet.plan.change import Action, AnyChange, FieldChange
+from flowfleet.plan.deployments import Plan
+from flowfleet.plan.infrastructure import InfraPlan
 from flowfleet.render.validate import Desired
 
 Hashes = dict[str, str]
-AnyChange = Change | InfraChange
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ def plan_summary(p: EnvironmentPlan) -> dict[str, Any]:
 def _change_json(change: AnyChange) -> dict[str, Any]:
     names = (
         {"flow": change.key[0], "deployment": change.key[1]}
-        if isinstance(change, Change)
-        else {"kind": change.key[0], "name": change.key[1]}
+        if change.is_deployment
+        else {"kind": change.kind, "name": change.key[1]}
     )
     return {
         "action": change.action.value,
