@@ -83,6 +83,7 @@ def test_max_deletes_refuses(project: Project, capsys: pytest.CaptureFixture[str
     project.write(TWO)
     assert run(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
     project.write("deployments: []\n")
+    capsys.readouterr()
     code = run(
         [
             "apply",
@@ -97,5 +98,8 @@ def test_max_deletes_refuses(project: Project, capsys: pytest.CaptureFixture[str
         ]
     )
     assert code == 1
-    assert "more than --max-deletes 1" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "error: dev: the plan deletes 2 deployments and resources, more than --max-deletes 1; "
+        "check the plan, then raise --max-deletes\n"
+    )
     assert {d["name"] for d in deployments_of(url, project.flow)} == {"keep", "drop"}

@@ -16,7 +16,7 @@ from flowfleet.output.console import err, out, print_json
 from flowfleet.output.progress import progress_for
 from flowfleet.plan import saved as planfile
 from flowfleet.plan.change import WRITES
-from flowfleet.plan.environment import EnvironmentPlan, changes_of
+from flowfleet.plan.environment import EnvironmentPlan, changes_of, check_applicable
 from flowfleet.plan.saved import SavedPlan
 from flowfleet.server.lock import DEFAULT_TIMEOUT
 
@@ -88,7 +88,7 @@ def _apply_plans(
     as_json: bool,
     before_writes: Callable[[], None],
 ) -> int:
-    _check(plans, max_deletes)
+    check_applicable(plans, max_deletes, option="--max-deletes")
     if not as_json:
         out("\n\n".join(report.plan_text(p) for p in plans))
     if not any(p.has_changes for p in plans):
@@ -103,18 +103,6 @@ def _apply_plans(
             {"plans": report.plan_json(plans), "results": [report.result_json(r) for r in results]}
         )
     return 0 if all(r.complete for r in results) else 1
-
-
-def _check(plans: Sequence[EnvironmentPlan], max_deletes: int) -> None:
-    errors = [f"{p.plan.environment}: {e}" for p in plans for e in p.errors]
-    if errors:
-        raise Refused("the plan cannot be applied:\n  " + "\n  ".join(errors))
-    for p in plans:
-        if p.deletes > max_deletes:
-            raise Refused(
-                f"{p.plan.environment}: the plan deletes {p.deletes} deployments and resources, "
-                f"more than --max-deletes {max_deletes}; check the plan, then raise --max-deletes"
-            )
 
 
 def _confirm(yes: bool) -> None:

@@ -3,9 +3,11 @@ against (the target, and the fingerprint a saved plan is checked with). Pure dat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowfleet.errors import PlanError
 from flowfleet.model.target import Target
 from flowfleet.plan.change import Action, AnyChange, FieldChange
 from flowfleet.plan.deployments import Plan
@@ -44,6 +46,25 @@ class EnvironmentPlan:
         """Deployments and infrastructure resources the plan deletes."""
         infra = [c for c in self.infra.changes if c.action is Action.DELETE]
         return len(self.plan.of(Action.DELETE)) + len(infra)
+
+
+def check_applicable(
+    plans: Sequence[EnvironmentPlan], max_deletes: int | None, *, option: str = "max_deletes"
+) -> None:
+    """Refuse (PlanError) plans with errors, then plans that delete more than
+    `max_deletes` (None: no limit) deployments and resources; `option` is how the caller
+    names that limit (`--max-deletes` on the command line)."""
+    errors = [f"{p.plan.environment}: {e}" for p in plans for e in p.errors]
+    if errors:
+        raise PlanError(errors)
+    too_many = [
+        f"{p.plan.environment}: the plan deletes {p.deletes} deployments and resources, more "
+        f"than {option} {max_deletes}; check the plan, then raise {option}"
+        for p in plans
+        if max_deletes is not None and p.deletes > max_deletes
+    ]
+    if too_many:
+        raise PlanError(too_many, "\n".join(too_many))
 
 
 def changes_of(planned: EnvironmentPlan) -> list[AnyChange]:
