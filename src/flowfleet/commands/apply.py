@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flowfleet.apply.deployments import ApplyResult
 from flowfleet.apply.pipeline import apply_environment, apply_under_lock, plan_all
-from flowfleet.commands.common import load_desired
+from flowfleet.commands.common import check_lock_timeout, load_desired
 from flowfleet.errors import FlowfleetError
 from flowfleet.output import report
 from flowfleet.output.console import err, out, print_json
@@ -42,8 +42,7 @@ def run_apply(
     """Validate and plan every environment; when anything is to change, lock (planning
     again if another apply wrote meanwhile) and apply each; 1 if any change failed. With
     a saved plan, apply it only if planning again (under the lock) gives exactly it."""
-    if lock_timeout < 0:
-        raise Refused(f"--lock-timeout must be 0 or more seconds, not {lock_timeout:g}")
+    check_lock_timeout(lock_timeout)
     desired = load_desired(files, environments, project)
     return apply_under_lock(
         desired,
