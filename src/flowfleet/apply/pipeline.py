@@ -64,9 +64,10 @@ def _with_tags(tags: tuple[str, ...], *extra: str) -> tuple[str, ...]:
 
 
 def environment_target(desired: Desired) -> Target:
-    """The API of the environment `desired` is for."""
+    """The API of the environment `desired` is for (a `local` one's server is started if
+    it is not running)."""
     environment = desired.loaded.config.environments[desired.environment]
-    return resolve_target(desired.loaded.root, desired.environment, environment)
+    return resolve_target(desired.loaded.root, desired.environment, environment, start_local=True)
 
 
 def environment_leases(desired: Sequence[Desired]) -> list[Lease]:
