@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.commands.init import requirement
 from flowfleet.config.load import load_config
 from flowfleet.interop.scaffold import workflow_files
@@ -62,7 +62,7 @@ def scaffolded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "flows" / "etl.py").write_text(
         "from prefect import flow\n\n\n@flow\ndef etl(days: int = 1) -> None:\n    pass\n"
     )
-    assert run(["init", str(root)]) == 0
+    assert dispatch(["init", str(root)]) == 0
     return root
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.commands.schema import config_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_help_does_not_import_prefect() -> None:
     code = (
         "import sys\n"
-        "from flowfleet.cli.main import run\n"
-        "rc = run(['--help'])\n"
+        "from flowfleet.cli.main import dispatch\n"
+        "rc = dispatch(['--help'])\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'pydantic'))\n"
         "print('HEAVY', heavy, rc)\n"
     )
@@ -36,7 +36,7 @@ def test_committed_schema_is_current() -> None:
 
 
 def test_schema_command_prints_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["schema"]) == 0
+    assert dispatch(["schema"]) == 0
     assert json.loads(capsys.readouterr().out) == config_schema()
 
 
@@ -51,7 +51,7 @@ def test_schema_command_prints_the_schema(capsys: pytest.CaptureFixture[str]) ->
 def test_usage_errors_exit_1(
     argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(argv) == 1
+    assert dispatch(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith(expected)
     assert "Traceback" not in err
@@ -61,5 +61,5 @@ def test_missing_default_file_is_a_user_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert run(["validate"]) == 1
+    assert dispatch(["validate"]) == 1
     assert capsys.readouterr().err.startswith("flowfleet.yaml: cannot read the file")

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.server.local import LocalServer
 
 CLOSED = "http://127.0.0.1:1/api"  # port 1: nothing listens, connecting fails at once
@@ -123,7 +123,7 @@ def isolated(monkeypatch: pytest.MonkeyPatch) -> None:
 def run_captured(argv: list[str]) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with fresh_project(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = run(argv)
+        code = dispatch(argv)
     return code, out.getvalue(), err.getvalue()
 
 

@@ -7,11 +7,11 @@ import sys
 
 import pytest
 
-from flowfleet.cli.main import COMMANDS, run
+from flowfleet.cli.main import COMMANDS, dispatch
 
 
 def script(shell: str, capsys: pytest.CaptureFixture[str]) -> str:
-    assert run(["completion", shell]) == 0
+    assert dispatch(["completion", shell]) == 0
     return capsys.readouterr().out
 
 
@@ -44,7 +44,7 @@ def test_bash_completes_commands_options_and_choices(capsys: pytest.CaptureFixtu
 
 def test_bash_is_the_default(capsys: pytest.CaptureFixture[str]) -> None:
     bash = script("bash", capsys)
-    assert run(["completion"]) == 0
+    assert dispatch(["completion"]) == 0
     assert capsys.readouterr().out == bash
     assert bash.startswith("# Bash completion for flowfleet")
 
@@ -58,7 +58,7 @@ def test_zsh_and_fish_scripts_name_the_commands(capsys: pytest.CaptureFixture[st
 
 
 def test_an_unknown_shell_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["completion", "csh"]) == 1
+    assert dispatch(["completion", "csh"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(
         'error: Invalid value "csh" for SHELL. Choose from: "bash", "zsh", "fish".'
@@ -68,8 +68,8 @@ def test_an_unknown_shell_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
 def test_completion_does_not_import_prefect_or_pydantic() -> None:
     code = (
         "import sys\n"
-        "from flowfleet.cli.main import run\n"
-        "rc = run(['completion', 'bash'])\n"
+        "from flowfleet.cli.main import dispatch\n"
+        "rc = dispatch(['completion', 'bash'])\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'pydantic'))\n"
         "print('HEAVY', heavy, rc)\n"
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "quickstart" / "flowfleet.yaml"
 
@@ -16,7 +16,7 @@ def test_diff_of_the_example(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("QUICKSTART_DIR", raising=False)
-    assert run(["diff", "dev", "prod", "-f", str(EXAMPLE), "--json"]) == 0
+    assert dispatch(["diff", "dev", "prod", "-f", str(EXAMPLE), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["only_in"] == {"dev": ["hello/smoke-test"], "prod": ["cleanup/nightly"]}
     changed = {c["deployment"]: {f["field"] for f in c["fields"]} for c in result["changed"]}
@@ -35,5 +35,5 @@ def test_diff_of_the_example(
 
 
 def test_diff_of_an_environment_with_itself(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["diff", "prod", "prod", "-f", str(EXAMPLE)]) == 0
+    assert dispatch(["diff", "prod", "prod", "-f", str(EXAMPLE)]) == 0
     assert capsys.readouterr().out == "prod and prod declare the same deployments.\n"

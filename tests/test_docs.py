@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 import yaml
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.commands.schema import config_schema
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,7 +118,7 @@ def test_getting_started_config_validates(
     (tmp_path / "flows" / "hello.py").write_text(flow)
     (tmp_path / "flowfleet.yaml").write_text(config)
     monkeypatch.chdir(tmp_path)
-    assert run(["validate"]) == 0
+    assert dispatch(["validate"]) == 0
     assert capsys.readouterr().out == "ok  flowfleet.yaml  dev: 1 deployment\n"
 
 
@@ -133,8 +133,8 @@ def test_migration_page_config_renders_as_the_legacy_files(
     monkeypatch.setenv("DEV_PREFECT_API_URL", "https://dev.invalid/api")
     monkeypatch.setenv("PROD_PREFECT_API_URL", "https://prod.invalid/api")
     for env in ("dev", "prod"):
-        assert run(["render", "-f", f"{env}.yaml", "--json"]) == 0
+        assert dispatch(["render", "-f", f"{env}.yaml", "--json"]) == 0
         before = capsys.readouterr().out
         assert '"name": "ingest-orders"' in before
-        assert run(["render", "--env", env, "--json"]) == 0
+        assert dispatch(["render", "--env", env, "--json"]) == 0
         assert capsys.readouterr().out == before, env

@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 import yaml
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.commands.schema import config_schema
 
 COMMENT = "# yaml-language-server: $schema=flowfleet.schema.json\n"
@@ -38,7 +38,7 @@ def repository(tmp_path: Path) -> Path:
 
 
 def test_init_writes_the_schema_comment(repository: Path) -> None:
-    assert run(["init", str(repository)]) == 0
+    assert dispatch(["init", str(repository)]) == 0
     check_for_editors(repository / "flowfleet.yaml")
 
 
@@ -47,10 +47,10 @@ def test_import_writes_the_schema_comment(
 ) -> None:
     monkeypatch.chdir(repository)
     (repository / "prefect.yaml").write_text(PREFECT_YAML)
-    assert run(["import", "prefect.yaml", "-o", "flowfleet.yaml"]) == 0
+    assert dispatch(["import", "prefect.yaml", "-o", "flowfleet.yaml"]) == 0
     check_for_editors(repository / "flowfleet.yaml")
     capsys.readouterr()
-    assert run(["import", "prefect.yaml"]) == 0  # to stdout: the same text
+    assert dispatch(["import", "prefect.yaml"]) == 0  # to stdout: the same text
     assert capsys.readouterr().out == (repository / "flowfleet.yaml").read_text()
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.interop.export import ServerState, export_config, schedule_entry
 from flowfleet.model.resources import Deployment, Schedule
 from flowfleet.plan.preview import PreviewNameError, check_name, preview_deployments
@@ -112,12 +112,12 @@ def test_invalid_preview_names(name: str) -> None:
 def test_export_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = ["--out", str(tmp_path / "flowfleet.yaml")]
     url = f"http://127.0.0.1:{_free_port()}/api"
-    assert run(["export", "--env", "dev", "--api-url", url, *out]) == 1
+    assert dispatch(["export", "--env", "dev", "--api-url", url, *out]) == 1
     assert f"environment 'dev': cannot reach {url}" in capsys.readouterr().err
-    assert run(["export", "--env", "no good", "--api-url", url, *out]) == 1
+    assert dispatch(["export", "--env", "no good", "--api-url", url, *out]) == 1
     assert "--env 'no good' is not a valid environment name" in capsys.readouterr().err
     args = ["export", "--env", "dev", "--api-url", url, "--api-key-env", "UNSET_KEY_VAR", *out]
-    assert run(args) == 1
+    assert dispatch(args) == 1
     assert "the variable UNSET_KEY_VAR named by api_key_env is not set" in capsys.readouterr().err
     assert not (tmp_path / "flowfleet.yaml").exists()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.conftest import write_tree
 
 
@@ -559,7 +559,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_converts_exactly(case: str, project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source, _, expected, warnings = CASES[case]
     write_tree(project, {"prefect.yaml": source})
-    assert run(["import", "prefect.yaml"]) == 0
+    assert dispatch(["import", "prefect.yaml"]) == 0
     captured = capsys.readouterr()
     assert captured.out == expected
     assert captured.err == warnings
@@ -571,13 +571,13 @@ def test_result_validates_when_the_flows_exist(
 ) -> None:
     source, flows, _, _ = CASES[case]
     write_tree(project, {"prefect.yaml": source, **flows})
-    assert run(["import", "prefect.yaml", "-o", "flowfleet.yaml"]) == 0
+    assert dispatch(["import", "prefect.yaml", "-o", "flowfleet.yaml"]) == 0
     count = source.count("entrypoint: ") - source.count("entrypoint: null")
     plural = "s" if count != 1 else ""
     assert capsys.readouterr().out == (
         f"wrote flowfleet.yaml: {count} deployment{plural} from prefect.yaml\n"
     )
-    assert run(["validate"]) == 0
+    assert dispatch(["validate"]) == 0
     assert capsys.readouterr().out == f"ok  flowfleet.yaml  default: {count} deployment{plural}\n"
 
 
@@ -585,10 +585,13 @@ def test_output_file_is_never_overwritten_without_force(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_tree(project, {"prefect.yaml": PREFECT_INIT, "flowfleet.yaml": "mine\n"})
-    assert run(["import", "prefect.yaml", "-o", "flowfleet.yaml"]) == 1
+    assert dispatch(["import", "prefect.yaml", "-o", "flowfleet.yaml"]) == 1
     assert capsys.readouterr().err == "error: flowfleet.yaml exists; pass --force to overwrite it\n"
     assert (project / "flowfleet.yaml").read_text() == "mine\n"
-    assert run(["import", "prefect.yaml", "-o", "flowfleet.yaml", "--force", "--env", "prod"]) == 0
+    assert (
+        dispatch(["import", "prefect.yaml", "-o", "flowfleet.yaml", "--force", "--env", "prod"])
+        == 0
+    )
     written = (project / "flowfleet.yaml").read_text()
     assert written == PREFECT_INIT_EXPECTED.replace("'default' has", "'prod' has").replace(
         "  default: {}", "  prod: {}"
@@ -680,14 +683,14 @@ def test_user_errors_are_one_line(
     source: str, args: list[str], expected: str, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_tree(project, {"prefect.yaml": source})
-    assert run(["import", "prefect.yaml", *args]) == 1
+    assert dispatch(["import", "prefect.yaml", *args]) == 1
     captured = capsys.readouterr()
     assert captured.err == f"error: {expected}\n"
     assert captured.out == ""
 
 
 def test_missing_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["import", "nope.yaml"]) == 1
+    assert dispatch(["import", "nope.yaml"]) == 1
     assert capsys.readouterr().err == (
         "error: nope.yaml: cannot read the file (No such file or directory)\n"
     )
@@ -709,7 +712,7 @@ def test_prefect_placeholders_are_not_flowfleet_variables(
         """
     )
     write_tree(project, {"prefect.yaml": source})
-    assert run(["import", "prefect.yaml"]) == 0
+    assert dispatch(["import", "prefect.yaml"]) == 0
     captured = capsys.readouterr()
     assert "      command: echo $${HOME} $$${X} ${USER} {{ $not-a-name }}\n" in captured.out
     assert captured.err == (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.interop.scaffold import ecs_base_job_template
 from flowfleet.interop.scaffold.ecs import bundled_template
 from tests.conftest import write_tree
@@ -91,7 +91,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_init_into_an_empty_repository_then_validate(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["init"]) == 0
+    assert dispatch(["init"]) == 0
     captured = capsys.readouterr()
     assert captured.out == wrote(0) + NEXT_STEPS + SECRETS
     assert captured.err == ""
@@ -101,7 +101,7 @@ def test_init_into_an_empty_repository_then_validate(
     )
     # Without the variables CI sets, validate passes; it warns that IMAGE is unset, and
     # says nothing of the servers' addresses (validate does not connect) ...
-    assert run(["validate"]) == 0
+    assert dispatch(["validate"]) == 0
     captured = capsys.readouterr()
     assert captured.err == (
         "flowfleet.yaml:40:14: warning: environment variable 'IMAGE' is not set and has no "
@@ -114,7 +114,7 @@ def test_init_into_an_empty_repository_then_validate(
     # ... and with them, without the warning.
     for name, value in ENVIRON.items():
         monkeypatch.setenv(name, value)
-    assert run(["validate"]) == 0
+    assert dispatch(["validate"]) == 0
     assert capsys.readouterr().err == ""
 
 
@@ -214,7 +214,7 @@ def test_init_declares_one_deployment_per_flow_found(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_tree(repo, FLOWS)
-    assert run(["init", str(repo)]) == 0
+    assert dispatch(["init", str(repo)]) == 0
     captured = capsys.readouterr()
     assert captured.out == (
         wrote(3).replace("wrote    ", f"wrote    {repo.as_posix()}/")
@@ -232,7 +232,7 @@ def test_init_declares_one_deployment_per_flow_found(
     assert config[config.index("deployments:") :] == DEPLOYMENTS
     for name, value in ENVIRON.items():
         monkeypatch.setenv(name, value)
-    assert run(["validate"]) == 0
+    assert dispatch(["validate"]) == 0
     assert capsys.readouterr().out == (
         "ok  flowfleet.yaml  dev: 3 deployments\nok  flowfleet.yaml  prod: 3 deployments\n"
     )
@@ -242,7 +242,7 @@ def test_existing_files_are_reported_and_kept(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write_tree(repo, {"Dockerfile": "FROM mine\n", "requirements.txt": "pandas\n"})
-    assert run(["init"]) == 0
+    assert dispatch(["init"]) == 0
     captured = capsys.readouterr()
     assert "wrote    Dockerfile\n" not in captured.out
     assert "wrote    flowfleet.yaml (0 deployments, one per flow found)\n" in captured.out
@@ -256,7 +256,7 @@ def test_existing_files_are_reported_and_kept(
 
     # Everything exists now: nothing is written, which is exit 1.
     (repo / "flowfleet.yaml").write_text("# mine\n")
-    assert run(["init"]) == 1
+    assert dispatch(["init"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.endswith(
@@ -266,19 +266,19 @@ def test_existing_files_are_reported_and_kept(
     assert captured.err.count("exists, left as it is") == len(FILES)
     assert (repo / "flowfleet.yaml").read_text() == "# mine\n"
 
-    assert run(["init", "--force"]) == 0
+    assert dispatch(["init", "--force"]) == 0
     assert capsys.readouterr().out == wrote(0) + NEXT_STEPS + SECRETS
     assert (repo / "Dockerfile").read_text().startswith("# The worker image")
     assert (repo / "flowfleet.yaml").read_text().startswith("# yaml-language-server: $schema=")
 
 
 def test_the_folder_must_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["init", str(tmp_path / "nope")]) == 1
+    assert dispatch(["init", str(tmp_path / "nope")]) == 1
     assert capsys.readouterr().err == (
         f"error: {tmp_path / 'nope'}: no such folder; init scaffolds an existing repository\n"
     )
     (tmp_path / "file").write_text("")
-    assert run(["init", str(tmp_path / "file")]) == 1
+    assert dispatch(["init", str(tmp_path / "file")]) == 1
     assert capsys.readouterr().err == (
         f"error: {tmp_path / 'file'}: not a folder; give the repository's folder\n"
     )
@@ -289,7 +289,7 @@ def test_project_name_and_paths_follow_the_folder(
 ) -> None:
     root = tmp_path / "Data Team!"
     root.mkdir()
-    assert run(["init", str(root)]) == 0
+    assert dispatch(["init", str(root)]) == 0
     capsys.readouterr()
     config = (root / "flowfleet.yaml").read_text()
     assert "\nproject: Data-Team\n" in config
@@ -317,7 +317,7 @@ def test_unknown_bundled_worker_type_is_a_user_error() -> None:
 
 def test_json_report(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write_tree(repo, {"flows/hello.py": FLOWS["flows/hello.py"], "Dockerfile": "FROM mine\n"})
-    assert run(["init", "--json"]) == 0
+    assert dispatch(["init", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {
         "written": [f for f in WRITE_ORDER if f != "Dockerfile"],
         "skipped": ["Dockerfile"],
@@ -330,7 +330,7 @@ def test_a_file_where_a_folder_belongs_is_a_user_error(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     (repo / ".github").write_text("not a folder\n")
-    assert run(["init"]) == 1
+    assert dispatch(["init"]) == 1
     assert capsys.readouterr().err == (
         f"error: cannot create {repo}/.github/workflows: Not a directory\n"
     )

@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 import yaml
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 
 CASES_DIR = Path(__file__).parent / "invalid"
 
@@ -292,7 +292,7 @@ def test_invalid_config(
     isolate_variables(case, tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
 
-    code = run([case.command, "-f", str(config), *case.args])
+    code = dispatch([case.command, "-f", str(config), *case.args])
     captured = capsys.readouterr()
 
     assert "Traceback" not in captured.out + captured.err
@@ -327,10 +327,10 @@ def validate_and_render(
     for name, content in {**{k: v.encode() for k, v in FLOWS.items()}, **files}.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_bytes(content)
-    code = run(["validate", "-f", str(root / config)])
+    code = dispatch(["validate", "-f", str(root / config)])
     captured = capsys.readouterr()
     assert (code, captured.err) == (0, ""), captured.err
-    assert run(["render", "-f", str(root / config), "--env", "dev", "--json"]) == 0
+    assert dispatch(["render", "-f", str(root / config), "--env", "dev", "--json"]) == 0
     return json.loads(capsys.readouterr().out)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.conftest import write_tree
 
 QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart" / "flowfleet.yaml"
@@ -59,14 +59,16 @@ deployments:
 def test_accepted(job_variables: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = HEADER + f"    work_pool: {{name: docker, job_variables: {job_variables}}}\n"
     write_tree(tmp_path, {"flowfleet.yaml": config, "flows/hello.py": FLOW})
-    assert run(["validate", "-f", str(tmp_path / "flowfleet.yaml")]) == 0, capsys.readouterr().err
+    assert dispatch(["validate", "-f", str(tmp_path / "flowfleet.yaml")]) == 0, (
+        capsys.readouterr().err
+    )
 
 
 def test_a_pool_not_declared_is_not_checked(tmp_path: Path) -> None:
     """Its template lives on the server only: nothing to check against offline."""
     config = HEADER + "    work_pool: {name: elsewhere, job_variables: {anything: [1, 2]}}\n"
     write_tree(tmp_path, {"flowfleet.yaml": config, "flows/hello.py": FLOW})
-    assert run(["validate", "-f", str(tmp_path / "flowfleet.yaml")]) == 0
+    assert dispatch(["validate", "-f", str(tmp_path / "flowfleet.yaml")]) == 0
 
 
 def test_the_dotted_key_is_checked_inside_its_variable(
@@ -74,7 +76,7 @@ def test_the_dotted_key_is_checked_inside_its_variable(
 ) -> None:
     config = HEADER + "    work_pool: {name: docker, job_variables: {env.WORKERS: 4}}\n"
     write_tree(tmp_path, {"flowfleet.yaml": config, "flows/hello.py": FLOW})
-    assert run(["validate", "-f", str(tmp_path / "flowfleet.yaml")]) == 1
+    assert dispatch(["validate", "-f", str(tmp_path / "flowfleet.yaml")]) == 1
     assert capsys.readouterr().err == (
         f"{tmp_path}/flowfleet.yaml:26:60: job variable 'env.WORKERS' of work pool 'docker': "
         "expected string, found 4 (an integer) [dev]\n"
@@ -85,4 +87,4 @@ def test_the_dotted_key_is_checked_inside_its_variable(
 def test_the_example_validates(monkeypatch: pytest.MonkeyPatch) -> None:
     """Its ECS pools' job variables are checked against infrastructure/ecs.json."""
     monkeypatch.delenv("IMAGE", raising=False)
-    assert run(["validate", "-f", str(QUICKSTART)]) == 0
+    assert dispatch(["validate", "-f", str(QUICKSTART)]) == 0

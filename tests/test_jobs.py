@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.conftest import write_tree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -303,7 +303,10 @@ def test_render_jobs_in_process(
 ) -> None:
     """The same through the in-process entry point (YAML output)."""
     monkeypatch.delenv("IMAGE", raising=False)
-    assert run(["render", "-f", str(QUICKSTART / "flowfleet.yaml"), "--env", "prod", "--jobs"]) == 0
+    assert (
+        dispatch(["render", "-f", str(QUICKSTART / "flowfleet.yaml"), "--env", "prod", "--jobs"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/quickstart:latest" in out
     assert "taskDefinition: '{task_definition.arn}'" in out

@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.config.document import parse_document
 from flowfleet.config.load import load_config
 from flowfleet.errors import ConfigError, ValidationFailed
@@ -277,7 +277,7 @@ def validate_document(path: Path, document: Any, *args: str) -> None:
     """Dump `document` to `path`, validate it, and check the outcome is 0 or 1."""
     path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), "utf-8")
     with captured() as output:
-        code = run(["validate", "-f", str(path), *args])
+        code = dispatch(["validate", "-f", str(path), *args])
     text = output.getvalue()
     assert code in (0, 1), text
     assert "Traceback" not in text

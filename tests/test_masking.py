@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+from flowfleet.model.items import Item
 from flowfleet.model.masking import (
     MASK,
     MASK_CHANGED,
@@ -12,7 +14,9 @@ from flowfleet.model.masking import (
     scrub,
     secret_values,
 )
-from flowfleet.model.resources import Deployment
+from flowfleet.model.resources import Block, Deployment, Infrastructure
+from flowfleet.plan.items import masked
+from flowfleet.render.job_references import DeclaredReferences
 
 SECRET = "hunter2-very-secret"
 
@@ -57,3 +61,16 @@ def test_render_json_of_a_deployment_masks_secret_env() -> None:
     assert SECRET not in json.dumps(data)
     plain = Deployment(flow_name="f", name="d", entrypoint="flows/f.py:f").to_json()
     assert "secret_env" not in plain and "protected" not in plain
+
+
+def test_secret_block_fields_use_the_same_mask() -> None:
+    block = Block(
+        name="db", type="secret", fields={"value": SECRET, "user": "me"}, secret_fields=("value",)
+    )
+    item = Item("block", "secret/db", {"data": dict(block.fields)}, secrets=frozenset({"value"}))
+    assert masked(item, "data", item.fields["data"]) == {"value": MASK, "user": "me"}
+    assert masked(item, "type", "secret") == "secret"  # only the data is secret
+
+    references = DeclaredReferences(Infrastructure(blocks=(block,)), "dev")
+    document = asyncio.run(references.read_block_document_by_name("db", "secret"))
+    assert document.data == {"value": MASK, "user": "me"}

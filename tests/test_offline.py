@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.errors import ValidationFailed
 from flowfleet.render.validate import CONNECT, load_and_validate
 from tests.conftest import write_tree
@@ -85,7 +85,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    code = run(argv)
+    code = dispatch(argv)
     captured = capsys.readouterr()
     return code, captured.out, captured.err
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.conftest import write_tree
 
 CASES = sorted((Path(__file__).parent / "render_cases").glob("*.yaml"))
@@ -38,7 +38,7 @@ def test_render_case(
         monkeypatch.setenv(name, value)
     env_args = ["--env", case["environment"]] if case["environment"] else []
 
-    code = run(["render", "-f", str(tmp_path / config), *env_args, "--json"])
+    code = dispatch(["render", "-f", str(tmp_path / config), *env_args, "--json"])
 
     captured = capsys.readouterr()
     assert code == 0, captured.err

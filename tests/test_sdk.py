@@ -10,6 +10,7 @@ import pytest
 
 import flowfleet
 import flowfleet.sdk as ff
+from flowfleet._exports import SDK_NAMES
 from flowfleet.config.models import Config
 from tests.conftest import write_tree
 
@@ -62,6 +63,7 @@ def test_schema_errors_raise_at_build() -> None:
 
 def test_package_names_are_lazy() -> None:
     assert flowfleet.load is ff.load and flowfleet.PlanError is ff.PlanError
+    assert [name for name in SDK_NAMES if not hasattr(ff, name)] == []
     code = "import sys, flowfleet; print('pydantic' in sys.modules, 'prefect' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.split() == ["False", "False"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 
@@ -52,6 +52,16 @@ class ValidationFailed(FlowfleetError):
         self.problems = merge_problems(problems)
         self.warnings = merge_problems(warnings)  # shown before the problems
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class PlanError(FlowfleetError):
+    """A plan that cannot be applied (e.g. a work pool missing on the server, too many
+    deletions); `errors` lists why. Raised by apply, from the command line and the Python
+    API alike, before anything is written."""
+
+    def __init__(self, errors: Sequence[str], message: str | None = None) -> None:
+        self.errors = list(errors)
+        super().__init__(message or "the plan cannot be applied:\n  " + "\n  ".join(self.errors))
 
 
 def merge_problems(problems: Iterable[Problem]) -> list[Problem]:

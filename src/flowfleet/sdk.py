@@ -34,23 +34,16 @@ from flowfleet.errors import (
     ValidationFailed,
     merge_problems,
 )
+from flowfleet.errors import Location as Location  # re-exported (SDK_NAMES)
+from flowfleet.errors import PlanError as PlanError
 from flowfleet.model.resources import Deployment
-from flowfleet.plan.environment import EnvironmentPlan
+from flowfleet.plan.environment import EnvironmentPlan, check_applicable
 from flowfleet.render.validate import OFFLINE, RENDER, validate_loaded
 from flowfleet.server.lock import DEFAULT_TIMEOUT
 
 __all__ = [*SDK_NAMES, "apply", "plan", "render", "validate"]
 
 Environments = str | Sequence[str]
-
-
-class PlanError(FlowfleetError):
-    """A plan that cannot be applied (e.g. a work pool missing on the server, too many
-    deletions); `errors` lists why."""
-
-    def __init__(self, errors: Sequence[str]) -> None:
-        self.errors = list(errors)
-        super().__init__("the plan cannot be applied:\n  " + "\n  ".join(self.errors))
 
 
 def load(path: str | os.PathLike[str], *, project: str | None = None) -> LoadedConfig:
@@ -189,7 +182,7 @@ def _apply(
     desired = validate_loaded(config, _names(environments))
 
     def act(plans: list[EnvironmentPlan], before_writes: Callable[[], None]) -> list[ApplyResult]:
-        _check(plans, max_deletes)
+        check_applicable(plans, max_deletes)
         if any(p.has_changes for p in plans):
             before_writes()
         return [
@@ -205,18 +198,6 @@ def _apply(
         act,
         lock_timeout=lock_timeout,
     )
-
-
-def _check(plans: Sequence[EnvironmentPlan], max_deletes: int | None) -> None:
-    errors = [f"{p.plan.environment}: {e}" for p in plans for e in p.errors]
-    for p in plans:
-        if max_deletes is not None and p.deletes > max_deletes:
-            errors.append(
-                f"{p.plan.environment}: the plan deletes {p.deletes}, more than max_deletes "
-                f"{max_deletes}"
-            )
-    if errors:
-        raise PlanError(errors)
 
 
 def _names(environments: Environments) -> list[str]:

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository: 
 
 with atheris.instrument_imports(include=["flowfleet"]):
     import flowfleet
-    from flowfleet.cli.main import run
+    from flowfleet.cli.main import dispatch
 
     for module in pkgutil.walk_packages(flowfleet.__path__, "flowfleet."):  # commands load late
         if not module.name.endswith("__main__"):
@@ -50,7 +50,7 @@ def test_one_input(data: bytes) -> None:
     argv = argv_from(data)
     out, err = io.StringIO(), io.StringIO()
     with fresh_project(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = run(argv)
+        code = dispatch(argv)
     text = out.getvalue() + err.getvalue()
     if code not in allowed_codes(argv) or "Traceback" in text or "internal error" in text:
         raise AssertionError(f"{argv!r} exited {code}:\n{text}")

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.integration.conftest import Project, api, deployments_of, read_deployment
 
 pytestmark = pytest.mark.xdist_group("servers")
@@ -38,7 +38,7 @@ deployments:
 
 
 def apply(project: Project, *args: str) -> int:
-    return run(["apply", "-f", str(project.config), "--yes", *args])
+    return dispatch(["apply", "-f", str(project.config), "--yes", *args])
 
 
 def test_apply_creates_every_field(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
@@ -105,7 +105,7 @@ def test_second_apply_writes_nothing_and_plan_is_empty(
         for env in ("dev", "prod")
     }
     assert after == before
-    assert run(["plan", "-f", str(project.config), "--detailed-exitcode"]) == 0
+    assert dispatch(["plan", "-f", str(project.config), "--detailed-exitcode"]) == 0
 
 
 def test_drift_is_shown_and_put_back(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
@@ -122,7 +122,7 @@ def test_drift_is_shown_and_put_back(project: Project, capsys: pytest.CaptureFix
     )
     capsys.readouterr()
 
-    code = run(
+    code = dispatch(
         ["plan", "-f", str(project.config), "--env", "prod", "--json", "--detailed-exitcode"]
     )
     assert code == 2
@@ -139,4 +139,6 @@ def test_drift_is_shown_and_put_back(project: Project, capsys: pytest.CaptureFix
     assert restored is not None
     assert restored["description"] == "all the fields"
     assert restored["parameters"] == {"number": 7, "name": "seven"}
-    assert run(["plan", "-f", str(project.config), "--env", "prod", "--detailed-exitcode"]) == 0
+    assert (
+        dispatch(["plan", "-f", str(project.config), "--env", "prod", "--detailed-exitcode"]) == 0
+    )

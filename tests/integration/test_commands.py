@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.integration.conftest import Project, deployments_of
 
 pytestmark = pytest.mark.xdist_group("servers")
@@ -24,30 +24,30 @@ deployments:
 def test_plan_exit_codes_and_markdown(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     project.write(ONE)
     args = ["plan", "-f", str(project.config), "--env", "dev"]
-    assert run([*args, "--detailed-exitcode"]) == 2
+    assert dispatch([*args, "--detailed-exitcode"]) == 2
     capsys.readouterr()
 
-    assert run([*args, "--format", "markdown"]) == 0
+    assert dispatch([*args, "--format", "markdown"]) == 0
     markdown = capsys.readouterr().out
     assert f"### flowfleet plan: `{project.root.name}` / `dev`" in markdown
     assert f"| + | `{project.flow}/nightly` | create |" in markdown
     assert "**Plan: 1 to create, 0 to update, 0 to delete, 0 unchanged.**" in markdown
 
-    assert run(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
-    assert run([*args, "--detailed-exitcode"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
+    assert dispatch([*args, "--detailed-exitcode"]) == 0
 
 
 def test_missing_work_pool_is_a_plan_error_and_blocks_apply(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project.write(ONE.replace("shared-pool", "no-such-pool"))
-    assert run(["plan", "-f", str(project.config), "--env", "prod", "--json"]) == 1
+    assert dispatch(["plan", "-f", str(project.config), "--env", "prod", "--json"]) == 1
     [plan] = json.loads(capsys.readouterr().out)
     assert plan["errors"] == [
         f"work pool 'no-such-pool' does not exist on the server (used by {project.flow}/nightly); "
         "create it (e.g. `prefect work-pool create`) or fix the name"
     ]
-    assert run(["apply", "-f", str(project.config), "--env", "prod", "--yes"]) == 1
+    assert dispatch(["apply", "-f", str(project.config), "--env", "prod", "--yes"]) == 1
     assert "work pool 'no-such-pool' does not exist" in capsys.readouterr().err
     assert deployments_of(project.servers.url("prod"), project.flow) == []
 
@@ -56,7 +56,7 @@ def test_apply_refuses_without_yes_off_a_terminal(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project.write(ONE)
-    assert run(["apply", "-f", str(project.config), "--env", "dev"]) == 1
+    assert dispatch(["apply", "-f", str(project.config), "--env", "dev"]) == 1
     assert "not on a terminal: pass --yes" in capsys.readouterr().err
     assert deployments_of(project.servers.url("dev"), project.flow) == []
 
@@ -66,14 +66,14 @@ def test_server_start_status_stop(tmp_path: Path, capsys: pytest.CaptureFixture[
     config.write_text("project: s\nenvironments:\n  qa: {local: true}\ndeployments: []\n")
     args = ["--env", "qa", "-f", str(config), "--json"]
     try:
-        assert run(["server", "start", *args]) == 0
+        assert dispatch(["server", "start", *args]) == 0
         started = json.loads(capsys.readouterr().out)
         assert started["running"] is True
-        assert run(["server", "status", *args]) == 0
+        assert dispatch(["server", "status", *args]) == 0
         assert json.loads(capsys.readouterr().out)["api_url"] == started["api_url"]
         assert (tmp_path / ".flowfleet" / "qa" / "prefect.db").exists()
     finally:
-        assert run(["server", "stop", *args]) == 0
+        assert dispatch(["server", "stop", *args]) == 0
     assert json.loads(capsys.readouterr().out)["stopped"] is True
-    assert run(["server", "status", *args]) == 1
+    assert dispatch(["server", "status", *args]) == 1
     assert json.loads(capsys.readouterr().out) == {"environment": "qa", "running": False}

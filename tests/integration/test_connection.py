@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.integration.conftest import Project
 
 pytestmark = pytest.mark.xdist_group("servers")
@@ -25,7 +25,7 @@ def test_api_key_is_sent_but_never_printed(
     monkeypatch.setenv("FF_TEST_KEY", SECRET)
     project.write(ONE, header=_header(project.servers.url("dev")))
     for args in (["plan", "--json"], ["apply", "--yes"], ["plan"], ["--debug", "apply", "--yes"]):
-        assert run([*args, "-f", str(project.config)]) == 0
+        assert dispatch([*args, "-f", str(project.config)]) == 0
     captured = capsys.readouterr()
     assert SECRET not in captured.out + captured.err
 
@@ -37,7 +37,7 @@ def test_missing_key_variable_is_a_clear_error(
     header = _header(project.servers.url("dev"))
     project.write(ONE, header=header)
     column = header.splitlines()[2].index("FF_TEST_KEY") + 1
-    assert run(["plan", "-f", str(project.config)]) == 1
+    assert dispatch(["plan", "-f", str(project.config)]) == 1
     assert capsys.readouterr().err == (
         f"{project.config}:3:{column}: environment variable 'FF_TEST_KEY' (api_key_env) is not "
         "set; environment 'dev' needs it to connect to its server: export it with the API key "
@@ -55,7 +55,7 @@ def test_unreachable_server_is_one_line_naming_environment_and_url(
     url = f"http://127.0.0.1:{port}/api"
     monkeypatch.setenv("FF_TEST_KEY", SECRET)
     project.write(ONE, header=_header(url))
-    assert run(["apply", "-f", str(project.config), "--yes"]) == 1
+    assert dispatch(["apply", "-f", str(project.config), "--yes"]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"error: environment 'dev': cannot reach {url} (ConnectError")
     assert err.count("\n") == 1

@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.server.local import terminate
 from tests.integration.conftest import Servers, api, read_deployment
 
@@ -116,7 +116,7 @@ def start_worker_once(api_url: str, aws: str, home: Path) -> subprocess.Complete
 def offline_summary(config: Path, deployment: str, capsys: pytest.CaptureFixture[str]) -> Any:
     """What `render --jobs` shows for the deployment, offline."""
     capsys.readouterr()
-    assert run(["render", "-f", str(config), "--env", "dev", "--jobs", "--json"]) == 0
+    assert dispatch(["render", "-f", str(config), "--env", "dev", "--jobs", "--json"]) == 0
     jobs = json.loads(capsys.readouterr().out)["jobs"]
     return next(j for j in jobs if j["deployment"] == deployment)["ecs"]["summary"]
 
@@ -132,7 +132,9 @@ def test_ecs_worker_reaches_run_task_with_the_declared_job(
     url = servers.url("dev")
     config = example_on(tmp_path, url)
     project = f"moto-{uuid.uuid4().hex[:8]}"
-    assert run(["apply", "-f", str(config), "--env", "dev", "--project", project, "--yes"]) == 0
+    assert (
+        dispatch(["apply", "-f", str(config), "--env", "dev", "--project", project, "--yes"]) == 0
+    )
     ecs = boto3.client("ecs", endpoint_url=moto, region_name="eu-west-1", **_keys())
     ecs.create_cluster(clusterName="quickstart-dev")
     deployment = read_deployment(url, "report", "report-eu")

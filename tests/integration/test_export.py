@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.conftest import write_tree
 from tests.integration.conftest import Project, api, deployments_of
 
@@ -111,7 +111,7 @@ def test_export_of_prefect_deploy_round_trips(
 
     flows = [arg for f in (project.flow, second, third) for arg in ("--flow", f)]
     export = ["export", "--env", "dev", "--api-url", url, *flows, "--out", str(project.config)]
-    assert run(export) == 0
+    assert dispatch(export) == 0
     capsys.readouterr()
     text = project.config.read_text()
     assert text.startswith("# yaml-language-server: $schema=flowfleet.schema.json\n")
@@ -121,11 +121,11 @@ def test_export_of_prefect_deploy_round_trips(
     assert exported["work_pools"] == {pool: {"type": "process", "base_job_template": {}}}
     assert exported["defaults"]["work_pool"] == {"name": pool}
     assert [d["name"] for d in exported["deployments"]] == ["daily", "hourly", "weekly", "manual"]
-    assert run(["validate", "-f", str(project.config)]) == 0
+    assert dispatch(["validate", "-f", str(project.config)]) == 0
     capsys.readouterr()
 
     args = ["-f", str(project.config), "--env", "dev"]
-    assert run(["plan", *args, "--adopt", "--json"]) == 0
+    assert dispatch(["plan", *args, "--adopt", "--json"]) == 0
     [plan] = json.loads(capsys.readouterr().out)
     marker = f"flowfleet:{project.root.name}/dev"
     deployments = [c for c in plan["changes"] if "deployment" in c]
@@ -138,8 +138,8 @@ def test_export_of_prefect_deploy_round_trips(
         ("work_pool", "unchanged")
     ]
 
-    assert run(["apply", *args, "--adopt", "--yes"]) == 0
-    assert run(["plan", *args, "--detailed-exitcode"]) == 0
+    assert dispatch(["apply", *args, "--adopt", "--yes"]) == 0
+    assert dispatch(["plan", *args, "--detailed-exitcode"]) == 0
     assert "No changes" in capsys.readouterr().out
 
 
@@ -147,6 +147,6 @@ def test_export_refuses_to_overwrite(project: Project, capsys: pytest.CaptureFix
     project.config.write_text("keep me\n")
     url = project.servers.url("dev")
     args = ["export", "--env", "dev", "--api-url", url, "--out", str(project.config)]
-    assert run(args) == 1
+    assert dispatch(args) == 1
     assert "exists; pass --force to overwrite it" in capsys.readouterr().err
     assert project.config.read_text() == "keep me\n"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.faults.figures import record
 from tests.faults.proxy import FaultPlan, FaultProxy, Seen
 from tests.integration.conftest import Project, deployments_of
@@ -57,10 +57,10 @@ def test_apply_converges_through_injected_faults(
     upstream = project.servers.url("dev").removesuffix("/api")
     with FaultProxy(upstream, FAULTS) as proxy:
         config = str(project.write(DEPLOYMENTS, header=_header(proxy.url)))
-        assert run(["--debug", "apply", "--yes", "-f", config]) == 0
+        assert dispatch(["--debug", "apply", "--yes", "-f", config]) == 0
         applied = capsys.readouterr()
         apply_log = list(proxy.log)
-        assert run(["--debug", "plan", "--detailed-exitcode", "-f", config]) == 0
+        assert dispatch(["--debug", "plan", "--detailed-exitcode", "-f", config]) == 0
         planned = capsys.readouterr()
 
     first_write = next(i for i, s in enumerate(apply_log) if s.is_write)
@@ -125,7 +125,7 @@ def test_refused_key_is_one_line_without_the_key_and_writes_nothing(
         with FaultProxy(upstream, FaultPlan(refuse=status)) as proxy:
             config = str(project.write(DEPLOYMENTS, header=_header(proxy.url)))
             for command in (["apply", "--yes"], ["plan"]):
-                assert run([*debug, *command, "-f", config]) == 1
+                assert dispatch([*debug, *command, "-f", config]) == 1
                 captured = capsys.readouterr()
                 where = re.escape(f"error: environment 'dev' ({proxy.url}): ")
                 assert re.fullmatch(where + message + "\n", captured.err), captured.err
@@ -144,7 +144,7 @@ def test_unreachable_with_debug_is_one_line_without_the_key(
         url = proxy.url
     config = str(project.write(DEPLOYMENTS, header=_header(url)))  # nobody listens now
     for command in (["apply", "--yes"], ["plan", "--json"]):
-        assert run(["--debug", *command, "-f", config]) == 1
+        assert dispatch(["--debug", *command, "-f", config]) == 1
         captured = capsys.readouterr()
         assert captured.err.startswith(f"error: environment 'dev': cannot reach {url} (")
         assert captured.err.count("\n") == 1 and captured.out == ""

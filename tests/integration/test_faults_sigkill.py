@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.server.local import LocalServer, ServerInfo
 from tests.conftest import write_tree
 from tests.faults.figures import record
@@ -114,7 +114,7 @@ def test_sigkill_mid_apply_then_restart_converges(tmp_path: Path) -> None:
         found = _count(server)
         assert found in (done, done + 1)  # + the one in flight when killed, if committed
 
-        assert run(["apply", "--yes", "-f", str(root / "flowfleet.yaml")]) == 0
+        assert dispatch(["apply", "--yes", "-f", str(root / "flowfleet.yaml")]) == 0
         deployments = _all_deployments(server)
         names = [d["name"] for d in deployments]
         assert len(names) == 500 and len(set(names)) == 500
@@ -126,7 +126,7 @@ def test_sigkill_mid_apply_then_restart_converges(tmp_path: Path) -> None:
             assert d["parameters"] == {"name": f"{a}-{b}", "number": 7}
             assert set(d["tags"]) == {"bulk", a, "flowfleet:bulk/dev"}
             assert d["entrypoint"] == "flows/main.py:main"
-        assert run(["plan", "--detailed-exitcode", "-f", str(root / "flowfleet.yaml")]) == 0
+        assert dispatch(["plan", "--detailed-exitcode", "-f", str(root / "flowfleet.yaml")]) == 0
     finally:
         local.stop()
     record(

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.server.ledger import ledger_name
 from tests.integration.conftest import Project, api
 
@@ -50,7 +50,7 @@ def _config(
 
 
 def _apply(project: Project, *args: str) -> int:
-    return run(["apply", "-f", str(project.config), "--env", "dev", "--yes", *args])
+    return dispatch(["apply", "-f", str(project.config), "--env", "dev", "--yes", *args])
 
 
 def _read(url: str, path: str) -> dict | None:  # type: ignore[type-arg]
@@ -104,7 +104,7 @@ def test_infrastructure_lifecycle(
             f"/v2/concurrency_limits/lim-{s}",
         )
     }
-    assert run(["plan", "-f", str(project.config), "--env", "dev", "--detailed-exitcode"]) == 0
+    assert dispatch(["plan", "-f", str(project.config), "--env", "dev", "--detailed-exitcode"]) == 0
     capsys.readouterr()
     assert _apply(project, "--json") == 0
     assert json.loads(capsys.readouterr().out)["results"] == []
@@ -114,7 +114,7 @@ def test_infrastructure_lifecycle(
     # updated, secrets never printed
     monkeypatch.setenv("FF_BLOCK_SECRET", SECRET + "-rotated")
     project.write(_config(s, description="second", limit=4, value=2))
-    assert run(["plan", "-f", str(project.config), "--env", "dev", "--json"]) == 0
+    assert dispatch(["plan", "-f", str(project.config), "--env", "dev", "--json"]) == 0
     [plan] = json.loads(capsys.readouterr().out)
     updates = {
         c["name"]: {f["field"] for f in c["fields"]}
@@ -160,7 +160,7 @@ def test_unowned_infrastructure_is_a_conflict_until_adopted(
         f"work_pools:\n  made-by-hand-{s}: {{type: process, description: mine}}\ndeployments: []\n"
     )
 
-    assert run(["plan", "-f", str(project.config), "--env", "dev", "--json"]) == 0
+    assert dispatch(["plan", "-f", str(project.config), "--env", "dev", "--json"]) == 0
     [plan] = json.loads(capsys.readouterr().out)
     assert [(c["action"], c["name"]) for c in plan["changes"]] == [
         ("conflict", f"made-by-hand-{s}")

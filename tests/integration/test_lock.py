@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.server.lock import lock_name
 from tests.faults.figures import record
 from tests.integration.conftest import Project, api, deployments_of
@@ -86,7 +86,7 @@ def test_lock_timeout_zero_refuses_while_another_run_holds_it(
     config = project.write(DEPLOYMENTS)
     held = lease(project, expires_in=600)
 
-    code = run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "0"])
+    code = dispatch(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "0"])
 
     err = capsys.readouterr().err
     assert code == 1
@@ -110,7 +110,7 @@ def test_stale_lease_of_a_crashed_run_is_taken_over(
     config = project.write(DEPLOYMENTS)
     lease(project, expires_in=-30, holder="crashed-run")
 
-    code = run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "0"])
+    code = dispatch(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "0"])
 
     assert code == 0, capsys.readouterr().err
     assert names_on_server(project) == DECLARED
@@ -136,7 +136,7 @@ def test_apply_waits_for_the_lease_to_end(
 
     monkeypatch.setattr(lock, "_stderr", say_then_other_run_ends)
 
-    code = run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "60"])
+    code = dispatch(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "60"])
 
     err = capsys.readouterr().err
     assert code == 0, err
@@ -149,7 +149,7 @@ def test_plan_does_not_take_the_lock(project: Project, capsys: pytest.CaptureFix
     config = project.write(DEPLOYMENTS)
     held = lease(project, expires_in=600)
 
-    assert run(["plan", "-f", str(config), "-e", "dev"]) == 0
+    assert dispatch(["plan", "-f", str(config), "-e", "dev"]) == 0
     assert "12 to create" in capsys.readouterr().out
     assert lock_variable(project)["id"] == held["id"]  # type: ignore[index]
     api(project.servers.url("dev"), "DELETE", f"/variables/{held['id']}")
@@ -159,7 +159,7 @@ def test_negative_lock_timeout_is_a_user_error(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = project.write(DEPLOYMENTS)
-    assert run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "-1"]) == 1
+    assert dispatch(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "-1"]) == 1
     assert "--lock-timeout must be 0 or more seconds, not -1" in capsys.readouterr().err
     assert names_on_server(project) == []
 
@@ -228,19 +228,19 @@ def test_unchanged_apply_needs_no_lock(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = project.write(DEPLOYMENTS)
-    assert run(["apply", "-f", str(config), "-e", "dev", "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(config), "-e", "dev", "--yes"]) == 0
     held = lease(project, expires_in=600)
     capsys.readouterr()
 
     # Nothing to change: reads only, so another run's lease does not matter...
-    code = run(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "0"])
+    code = dispatch(["apply", "-f", str(config), "-e", "dev", "--yes", "--lock-timeout", "0"])
     assert code == 0
     assert "No changes" in capsys.readouterr().out
     assert lock_variable(project)["id"] == held["id"]  # type: ignore[index]
 
     # ...while a change waits for it (here: refuses at once).
     changed = project.write(DEPLOYMENTS + "  - name: d12\n    entrypoint: flows/main.py:main\n")
-    code = run(["apply", "-f", str(changed), "-e", "dev", "--yes", "--lock-timeout", "0"])
+    code = dispatch(["apply", "-f", str(changed), "-e", "dev", "--yes", "--lock-timeout", "0"])
     assert code == 1
     assert "is locked by another flowfleet apply" in capsys.readouterr().err
     assert names_on_server(project) == DECLARED

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.faults.figures import record
 from tests.integration.conftest import Project, read_deployment
 
@@ -55,7 +55,7 @@ def config(project: Project, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def output(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     """stdout and stderr of one command (which must succeed)."""
-    code = run(list(args))
+    code = dispatch(list(args))
     captured = capsys.readouterr()
     assert code in (0, 2), captured.err
     return captured.out + captured.err

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.integration.conftest import Project, api, deployments_of, read_deployment
 
 pytestmark = pytest.mark.xdist_group("servers")
@@ -30,7 +30,7 @@ def _flow_id(url: str, flow: str) -> str:
 def test_prune_deletes_only_owned(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     url = project.servers.url("dev")
     project.write(TWO)
-    assert run(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
     flow_id = _flow_id(url, project.flow)
     # Deployments of the same flow that this project does not own:
     api(url, "POST", "/deployments/", {"name": "handmade", "flow_id": flow_id, "tags": ["x"]})
@@ -40,7 +40,7 @@ def test_prune_deletes_only_owned(project: Project, capsys: pytest.CaptureFixtur
     )
     project.write(ONE)
 
-    assert run(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
     assert {d["name"] for d in deployments_of(url, project.flow)} == {
         "keep",
         "drop",
@@ -49,7 +49,7 @@ def test_prune_deletes_only_owned(project: Project, capsys: pytest.CaptureFixtur
     }, "without --prune nothing is deleted"
     assert "drop" in capsys.readouterr().out  # listed as no longer declared
 
-    assert run(["apply", "-f", str(project.config), "--env", "dev", "--yes", "--prune"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "--env", "dev", "--yes", "--prune"]) == 0
     assert {d["name"] for d in deployments_of(url, project.flow)} == {"keep", "handmade", "theirs"}
 
 
@@ -62,15 +62,15 @@ def test_unowned_collision_needs_adopt(
     before = read_deployment(url, project.flow, "keep")
     project.write(ONE)
 
-    assert run(["plan", "-f", str(project.config), "--env", "prod", "--json"]) == 0
+    assert dispatch(["plan", "-f", str(project.config), "--env", "prod", "--json"]) == 0
     [plan] = json.loads(capsys.readouterr().out)
     [change] = plan["changes"]
     assert change["action"] == "conflict"
     assert "--adopt" in change["reason"]
-    assert run(["apply", "-f", str(project.config), "--env", "prod", "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "--env", "prod", "--yes"]) == 0
     assert read_deployment(url, project.flow, "keep") == before
 
-    assert run(["apply", "-f", str(project.config), "--env", "prod", "--yes", "--adopt"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "--env", "prod", "--yes", "--adopt"]) == 0
     adopted = read_deployment(url, project.flow, "keep")
     assert adopted is not None and before is not None
     assert adopted["id"] == before["id"]
@@ -81,9 +81,10 @@ def test_unowned_collision_needs_adopt(
 def test_max_deletes_refuses(project: Project, capsys: pytest.CaptureFixture[str]) -> None:
     url = project.servers.url("dev")
     project.write(TWO)
-    assert run(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
     project.write("deployments: []\n")
-    code = run(
+    capsys.readouterr()
+    code = dispatch(
         [
             "apply",
             "-f",
@@ -97,5 +98,8 @@ def test_max_deletes_refuses(project: Project, capsys: pytest.CaptureFixture[str
         ]
     )
     assert code == 1
-    assert "more than --max-deletes 1" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "error: dev: the plan deletes 2 deployments and resources, more than --max-deletes 1; "
+        "check the plan, then raise --max-deletes\n"
+    )
     assert {d["name"] for d in deployments_of(url, project.flow)} == {"keep", "drop"}

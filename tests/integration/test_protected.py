@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.faults.figures import record
 from tests.integration.conftest import Project, deployments_of, read_deployment
 
@@ -27,7 +27,7 @@ def test_protected_deployment_survives_prune_until_unprotected(
 ) -> None:
     url = project.servers.url("dev")
     config = project.write(BOTH.replace("PROTECTED", "true"))
-    assert run(["apply", "-f", str(config), "-e", "dev", "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(config), "-e", "dev", "--yes"]) == 0
     precious = read_deployment(url, project.flow, "precious")
     assert precious is not None and "flowfleet:protected" in precious["tags"]
     ordinary = read_deployment(url, project.flow, "ordinary")
@@ -35,7 +35,7 @@ def test_protected_deployment_survives_prune_until_unprotected(
     capsys.readouterr()
 
     project.write(NONE)  # both removed from the config
-    code = run(["apply", "-f", str(config), "-e", "dev", "--yes", "--prune"])
+    code = dispatch(["apply", "-f", str(config), "-e", "dev", "--yes", "--prune"])
 
     captured = capsys.readouterr()
     assert code == 1
@@ -50,12 +50,12 @@ def test_protected_deployment_survives_prune_until_unprotected(
     record("protected", {"blocked_prunes": 1, "deleted_while_protected": 2 - len(kept)})
 
     project.write(BOTH.replace("PROTECTED", "false"))
-    assert run(["apply", "-f", str(config), "-e", "dev", "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(config), "-e", "dev", "--yes"]) == 0
     precious = read_deployment(url, project.flow, "precious")
     assert precious is not None and "flowfleet:protected" not in precious["tags"]
 
     project.write(NONE)
-    assert run(["apply", "-f", str(config), "-e", "dev", "--yes", "--prune"]) == 0
+    assert dispatch(["apply", "-f", str(config), "-e", "dev", "--yes", "--prune"]) == 0
     assert deployments_of(url, project.flow) == []
 
 
@@ -63,11 +63,11 @@ def test_plan_shows_the_protection_error_and_exits_1(
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     config = project.write(BOTH.replace("PROTECTED", "true"))
-    assert run(["apply", "-f", str(config), "-e", "dev", "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(config), "-e", "dev", "--yes"]) == 0
     project.write(NONE)
     capsys.readouterr()
 
-    assert run(["plan", "-f", str(config), "-e", "dev", "--prune"]) == 1
+    assert dispatch(["plan", "-f", str(config), "-e", "dev", "--prune"]) == 1
     out = capsys.readouterr().out
     assert f"  - {project.flow}/ordinary  delete: no longer declared" in out
     assert f"  error: deployment '{project.flow}/precious' is protected" in out

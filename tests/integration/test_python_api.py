@@ -137,3 +137,30 @@ def test_sdk_apply_holds_the_environment_lock(project: Project) -> None:
     [result] = asyncio.run(ff.aapply(loaded, "dev", lock_timeout=0))
     assert result.counts()["create"] == 1
     assert [d["name"] for d in deployments_of(url, project.flow)] == ["x"]
+
+
+def test_sdk_apply_refuses_as_the_command_line_does(project: Project) -> None:
+    url = project.servers.url("dev")
+    config = {
+        "environments": {"dev": {"api_url": url}},
+        "deployments": [{"name": n, "entrypoint": "flows/main.py:main"} for n in ("a", "b")],
+    }
+    loaded = ff.build(config, root=project.root)
+    [result] = ff.apply(loaded, "dev")
+    assert result.counts()["create"] == 2
+    emptied = ff.build({**config, "deployments": []}, root=project.root)
+
+    with pytest.raises(ff.PlanError) as refused:
+        ff.apply(emptied, "dev", prune=True, max_deletes=1)
+    message = (
+        "dev: the plan deletes 2 deployments and resources, more than max_deletes 1; "
+        "check the plan, then raise max_deletes"
+    )
+    assert refused.value.errors == [message] and str(refused.value) == message
+    assert sorted(d["name"] for d in deployments_of(url, project.flow)) == ["a", "b"]
+
+    missing_pool = {"name": "c", "entrypoint": "flows/main.py:main", "work_pool": {"name": "nope"}}
+    broken = ff.build({**config, "deployments": [missing_pool]}, root=project.root)
+    with pytest.raises(ff.PlanError, match="the plan cannot be applied:\n  dev: work pool 'nope'"):
+        ff.apply(broken, "dev", prune=True, max_deletes=0)  # errors are reported first
+    assert sorted(d["name"] for d in deployments_of(url, project.flow)) == ["a", "b"]

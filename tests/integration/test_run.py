@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from flowfleet.server.local import terminate
 from tests.integration.conftest import Project, Servers, api
 
@@ -56,10 +56,10 @@ deployments:
     environments: {{dev: {{}}}}
 """
     )
-    assert run(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
     capsys.readouterr()
 
-    code = run(
+    code = dispatch(
         [
             "run",
             f"{project.flow}/greet",

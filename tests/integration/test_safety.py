@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.integration.conftest import Project, deployments_of, read_deployment
 
 pytestmark = pytest.mark.xdist_group("servers")
@@ -26,7 +26,7 @@ deployments:
       prod: {parameters: {number: not-a-number}}
 """
     )
-    code = run(["apply", "-f", str(project.config), "--env", "dev", "--env", "prod", "--yes"])
+    code = dispatch(["apply", "-f", str(project.config), "--env", "dev", "--env", "prod", "--yes"])
     err = capsys.readouterr().err
     assert code == 1
     assert "parameter 'number'" in err and "[prod]" in err
@@ -51,7 +51,7 @@ def test_legacy_file_applies_through_prefect_api_url(
     )
     monkeypatch.setenv("PREFECT_API_URL", project.servers.url("prod"))
 
-    assert run(["apply", "-f", str(legacy), "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(legacy), "--yes"]) == 0
     err = capsys.readouterr().err
     assert "warning: 'ib-block'" in err
     d = read_deployment(project.servers.url("prod"), project.flow, "legacy")
@@ -61,4 +61,4 @@ def test_legacy_file_applies_through_prefect_api_url(
     assert [s["schedule"]["cron"] for s in d["schedules"]] == ["*/5 * * * *"]
     assert f"flowfleet:{project.root.name}/prod" in d["tags"]
     assert deployments_of(project.servers.url("dev"), project.flow) == []
-    assert run(["plan", "-f", str(legacy), "--detailed-exitcode"]) == 0
+    assert dispatch(["plan", "-f", str(legacy), "--detailed-exitcode"]) == 0

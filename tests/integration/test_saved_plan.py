@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.faults.figures import record
 from tests.integration.conftest import Project, api, deployments_of, read_deployment
 
@@ -31,7 +31,7 @@ deployments:
 
 
 def plan_to_file(project: Project, path: Path) -> None:
-    assert run(["plan", "-f", str(project.config), "-e", "dev", "--out", str(path)]) == 0
+    assert dispatch(["plan", "-f", str(project.config), "-e", "dev", "--out", str(path)]) == 0
 
 
 def names(project: Project) -> list[str]:
@@ -42,7 +42,7 @@ def names(project: Project) -> list[str]:
 def planned(project: Project, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     """`first` applied; the config now updates it and adds `second`; that plan saved."""
     project.write(ONE)
-    assert run(["apply", "-f", str(project.config), "-e", "dev", "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "-e", "dev", "--yes"]) == 0
     project.write(TWO)
     path = tmp_path / "plan.json"
     plan_to_file(project, path)
@@ -65,13 +65,13 @@ def test_saved_plan_is_applied(
     assert f"deployment:{project.flow}/first" in env["desired"]
     assert f"deployment:{project.flow}/first" in env["live"]
 
-    assert run(["apply", str(planned)]) == 0  # no --yes needed: the plan was reviewed
+    assert dispatch(["apply", str(planned)]) == 0  # no --yes needed: the plan was reviewed
 
     assert "1 created, 1 updated" in capsys.readouterr().out
     assert names(project) == ["first", "second"]
     first = read_deployment(project.servers.url("dev"), project.flow, "first")
     assert first is not None and first["parameters"] == {"number": 2}
-    assert run(["plan", "-f", str(project.config), "-e", "dev", "--detailed-exitcode"]) == 0
+    assert dispatch(["plan", "-f", str(project.config), "-e", "dev", "--detailed-exitcode"]) == 0
 
 
 def test_saved_plan_refused_when_the_server_changed(
@@ -82,7 +82,7 @@ def test_saved_plan_refused_when_the_server_changed(
     assert first is not None
     api(url, "PATCH", f"/deployments/{first['id']}", {"description": "edited in the UI"})
 
-    assert run(["apply", str(planned)]) == 1
+    assert dispatch(["apply", str(planned)]) == 1
 
     err = " ".join(capsys.readouterr().err.split())
     assert (
@@ -102,7 +102,7 @@ def test_saved_plan_refused_when_the_config_changed(
 ) -> None:
     project.write(TWO.replace("name: second", "name: second\n    parameters: {number: 7}"))
 
-    assert run(["apply", str(planned)]) == 1
+    assert dispatch(["apply", str(planned)]) == 1
 
     err = " ".join(capsys.readouterr().err.split())
     url = project.servers.url("dev")
@@ -117,7 +117,7 @@ def test_saved_plan_refused_when_the_config_changed(
 def test_saved_plan_fixes_its_options(
     project: Project, planned: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["apply", str(planned), "--env", "dev", "--prune"]) == 1
+    assert dispatch(["apply", str(planned), "--env", "dev", "--prune"]) == 1
     err = capsys.readouterr().err
     assert f"{planned}: a saved plan fixes the files, environments and options" in err
     assert "drop --env, --prune" in err
@@ -127,10 +127,10 @@ def test_saved_plan_fixes_its_options(
 def test_not_a_plan_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "plan.json"
     bad.write_text('{"hello": 1}')
-    assert run(["apply", str(bad)]) == 1
+    assert dispatch(["apply", str(bad)]) == 1
     assert f"error: {bad}: not a plan file of format 1" in capsys.readouterr().err
     bad.write_text("{")
-    assert run(["apply", str(bad)]) == 1
+    assert dispatch(["apply", str(bad)]) == 1
     assert f"error: {bad}: not a plan file (invalid JSON)" in capsys.readouterr().err
-    assert run(["apply", str(tmp_path / "missing.json")]) == 1
+    assert dispatch(["apply", str(tmp_path / "missing.json")]) == 1
     assert "cannot read the plan file: No such file or directory" in capsys.readouterr().err

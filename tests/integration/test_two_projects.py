@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flowfleet.cli.main import run
+from flowfleet.cli.main import dispatch
 from tests.faults.figures import record
 from tests.integration.conftest import Project, deployments_of
 
@@ -39,7 +39,7 @@ def on_server(url: str, flow: str) -> dict[str, list[str]]:
 
 
 def apply(config: Path, *extra: str) -> int:
-    return run(["apply", "-f", str(config), "-e", "dev", "--yes", *extra])
+    return dispatch(["apply", "-f", str(config), "-e", "dev", "--yes", *extra])
 
 
 def test_prune_in_one_project_never_deletes_the_others(
@@ -82,7 +82,7 @@ def test_prune_in_one_environment_never_deletes_another_on_the_same_server(
     project.write(
         "deployments:\n  - {name: 'job-{env}', entrypoint: flows/main.py:main}\n", header=header
     )
-    assert run(["apply", "-f", str(project.config), "--yes"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "--yes"]) == 0
     assert sorted(on_server(url, flow)) == ["job-dev", "job-staging"]
 
     project.write(
@@ -90,7 +90,7 @@ def test_prune_in_one_environment_never_deletes_another_on_the_same_server(
         "    environments: {dev: {}}\n",
         header=header,
     )
-    assert run(["apply", "-f", str(project.config), "-e", "dev", "--yes", "--prune"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "-e", "dev", "--yes", "--prune"]) == 0
     assert sorted(on_server(url, flow)) == ["job-dev", "job-staging"]
-    assert run(["apply", "-f", str(project.config), "-e", "staging", "--yes", "--prune"]) == 0
+    assert dispatch(["apply", "-f", str(project.config), "-e", "staging", "--yes", "--prune"]) == 0
     assert on_server(url, flow) == {"job-dev": [f"flowfleet:{project.root.name}/dev"]}

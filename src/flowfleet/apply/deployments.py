@@ -19,7 +19,8 @@ from flowfleet.apply.infrastructure import apply_infra_change
 from flowfleet.errors import FlowfleetError
 from flowfleet.model.items import KINDS
 from flowfleet.model.resources import Deployment, LiveDeployment
-from flowfleet.plan.deployments import Action, Change, Plan
+from flowfleet.plan.change import Action, AnyChange
+from flowfleet.plan.deployments import DeploymentChange, Plan
 from flowfleet.plan.infrastructure import InfraChange
 from flowfleet.plan.normalize import schedule_dict
 from flowfleet.server import payloads, wire
@@ -28,7 +29,7 @@ from flowfleet.server.api import Api, NotAttempted
 
 @dataclass(frozen=True)
 class Outcome:
-    change: Change | InfraChange
+    change: AnyChange
     error: str | None = None
     attempted: bool = True  # False: never sent, the server had stopped answering
 
@@ -76,7 +77,7 @@ async def apply_plan(api: Api, plan: Plan, progress: Progress | None = None) -> 
     result = ApplyResult(plan.environment)
     flow_ids = await _ensure_flows(api, plan)
 
-    async def run(change: Change) -> None:
+    async def run(change: DeploymentChange) -> None:
         outcome = await _run_change(api, change, flow_ids)
         result.outcomes.append(outcome)
         if progress is not None:
@@ -105,7 +106,7 @@ async def apply_infra(
                 return Outcome(change, str(exc))
             return Outcome(change)
 
-        for outcome in await asyncio.gather(*(run(c) for c in changes if c.key[0] == kind)):
+        for outcome in await asyncio.gather(*(run(c) for c in changes if c.kind == kind)):
             outcomes.append(outcome)
             if progress is not None:
                 progress(outcome)
@@ -154,7 +155,7 @@ class _Calls:
         return answer
 
 
-async def _run_change(api: Api, change: Change, flow_ids: dict[str, str]) -> Outcome:
+async def _run_change(api: Api, change: DeploymentChange, flow_ids: dict[str, str]) -> Outcome:
     calls = _Calls(api)
     try:
         await _handle(calls, change, flow_ids)
@@ -165,7 +166,7 @@ async def _run_change(api: Api, change: Change, flow_ids: dict[str, str]) -> Out
     return Outcome(change)
 
 
-async def _handle(api: _Calls, change: Change, flow_ids: dict[str, str]) -> None:
+async def _handle(api: _Calls, change: DeploymentChange, flow_ids: dict[str, str]) -> None:
     if change.action is Action.CREATE:
         assert change.desired is not None
         flow = change.key[0]

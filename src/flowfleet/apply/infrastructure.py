@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flowfleet.model.items import Item
-from flowfleet.plan.deployments import Action
+from flowfleet.plan.change import Action
 from flowfleet.plan.infrastructure import InfraChange
 from flowfleet.server import wire
 from flowfleet.server.api import Api
@@ -15,7 +15,7 @@ from flowfleet.server.blocks import block_type_ids
 
 async def apply_infra_change(api: Api, change: InfraChange) -> None:
     """Create, update or delete one resource (conflicts and unchanged ones: nothing)."""
-    kind = change.key[0]
+    kind = change.kind
     if change.action is Action.CREATE:
         assert change.desired is not None
         await _CREATE[kind](api, change.desired)

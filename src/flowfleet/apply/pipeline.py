@@ -14,15 +14,16 @@ from typing import TypeVar
 from flowfleet.apply.deployments import ApplyResult, Outcome, Progress, apply_infra, apply_plan
 from flowfleet.model.items import Item
 from flowfleet.model.masking import scrub, secret_values
-from flowfleet.model.resources import Deployment
+from flowfleet.model.resources import Deployment, LiveState
 from flowfleet.model.target import Target
-from flowfleet.plan.deployments import PROTECTED_TAG, Action, build_plan, ownership_marker
+from flowfleet.plan.change import Action
+from flowfleet.plan.deployments import PROTECTED_TAG, build_plan, ownership_marker
 from flowfleet.plan.environment import EnvironmentPlan
 from flowfleet.plan.infrastructure import InfraPlan, plan_infrastructure
 from flowfleet.plan.items import desired_items
 from flowfleet.plan.saved import fingerprint
 from flowfleet.render.validate import Desired
-from flowfleet.server.api import connect
+from flowfleet.server.api import Api, connect
 from flowfleet.server.blocks import block_class, register_block_type
 from flowfleet.server.connection import resolve_target
 from flowfleet.server.ledger import ledger_name, read_ledger, write_ledger
@@ -63,9 +64,10 @@ def _with_tags(tags: tuple[str, ...], *extra: str) -> tuple[str, ...]:
 
 
 def environment_target(desired: Desired) -> Target:
-    """The API of the environment `desired` is for."""
+    """The API of the environment `desired` is for (a `local` one's server is started if
+    it is not running)."""
     environment = desired.loaded.config.environments[desired.environment]
-    return resolve_target(desired.loaded.root, desired.environment, environment)
+    return resolve_target(desired.loaded.root, desired.environment, environment, start_local=True)
 
 
 def environment_leases(desired: Sequence[Desired]) -> list[Lease]:
@@ -96,13 +98,7 @@ async def plan_environment(
     ledger = ledger_name(desired.project, desired.environment)
     async with connect(target) as api:
         live, owned = await asyncio.gather(
-            read_live(
-                api,
-                flow_names=[d.flow_name for d in deployments],
-                marker=marker,
-                pools=[d.work_pool_name for d in deployments if d.work_pool_name],
-            ),
-            read_ledger(api, ledger),
+            _read_live(api, deployments, marker), read_ledger(api, ledger)
         )
         live_items = await read_infrastructure(api, {i.key for i in items} | owned)
         types = {i.fields["type"] for i in items if i.kind == "block"}
@@ -123,15 +119,37 @@ async def _plan_preview(
     from flowfleet.plan.preview import plan_preview, preview_scope
 
     scope = preview_scope(desired, managed_deployments(desired), name)
-    async with connect(target) as api:
-        live = await read_live(
-            api,
-            flow_names=[d.flow_name for d in scope.deployments],
-            marker=scope.marker,
-            pools=[d.work_pool_name for d in scope.deployments if d.work_pool_name],
-        )
+    live = await read_marked(target, scope.deployments, scope.marker)
     plan, prints = plan_preview(desired, scope, live, prune=prune, adopt=adopt)
     return EnvironmentPlan(desired, target, plan, fingerprint=prints)
+
+
+async def plan_destroy(desired: Desired, preview: str) -> EnvironmentPlan:
+    """Read the deployments carrying the preview's marker, and plan to delete them all
+    (`flowfleet destroy`; applied as any plan is: see apply_under_lock)."""
+    from flowfleet.plan.preview import check_name, plan_destroy_preview, preview_marker
+
+    target = environment_target(desired)
+    marker = preview_marker(desired.project, desired.environment, check_name(preview))
+    live = await read_marked(target, [], marker)
+    return EnvironmentPlan(desired, target, plan_destroy_preview(desired, preview, live))
+
+
+async def read_marked(target: Target, deployments: Sequence[Deployment], marker: str) -> LiveState:
+    """Connect to `target` and read the live state a plan of `deployments` under
+    `marker` needs."""
+    async with connect(target) as api:
+        return await _read_live(api, deployments, marker)
+
+
+async def _read_live(api: Api, deployments: Sequence[Deployment], marker: str) -> LiveState:
+    """The deployments carrying `marker`, and those of `deployments`' flows, pools."""
+    return await read_live(
+        api,
+        flow_names=[d.flow_name for d in deployments],
+        marker=marker,
+        pools=[d.work_pool_name for d in deployments if d.work_pool_name],
+    )
 
 
 def _plan_infra(

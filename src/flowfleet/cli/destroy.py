@@ -17,8 +17,23 @@ def destroy(
     project: Project = None,
     yes: Annotated[bool, Parameter(name=["--yes", "-y"], negative=(), help="Do not ask.")] = False,
     json: Json = False,
+    lock_timeout: Annotated[
+        float,
+        Parameter(
+            help="Seconds to wait while an apply or destroy holds the environment's lock "
+            "(0: refuse at once)."
+        ),
+    ] = 300,
 ) -> int:
     """Delete every deployment of a preview (apply --preview NAME), and nothing else."""
     from flowfleet.commands.destroy import run_destroy
 
-    return run_destroy(files_or_default(file), env, project, preview=preview, yes=yes, as_json=json)
+    return run_destroy(
+        files_or_default(file),
+        env,
+        project,
+        preview=preview,
+        yes=yes,
+        as_json=json,
+        lock_timeout=lock_timeout,
+    )

@@ -57,8 +57,9 @@ def _meta(
     return result if isinstance(result, int) else 0
 
 
-def run(argv: Sequence[str]) -> int:
-    """Run the command line; every outcome is an exit code, never an exception."""
+def dispatch(argv: Sequence[str]) -> int:
+    """Parse `argv` and run the command it names; every outcome is an exit code, never an
+    exception (the one error handler)."""
     from flowfleet.errors import FlowfleetError, ValidationFailed
 
     try:
@@ -98,4 +99,4 @@ def _usage_message(exc: CycloptsError) -> str:
 
 def main() -> None:
     """Console script entry point."""
-    sys.exit(run(sys.argv[1:]))
+    sys.exit(dispatch(sys.argv[1:]))

@@ -9,14 +9,14 @@ from pathlib import Path
 
 from flowfleet.apply.deployments import ApplyResult
 from flowfleet.apply.pipeline import apply_environment, apply_under_lock, plan_all
-from flowfleet.commands.common import load_desired
+from flowfleet.commands.common import check_lock_timeout, load_desired
 from flowfleet.errors import FlowfleetError
 from flowfleet.output import report
 from flowfleet.output.console import err, out, print_json
 from flowfleet.output.progress import progress_for
 from flowfleet.plan import saved as planfile
-from flowfleet.plan.deployments import Action
-from flowfleet.plan.environment import EnvironmentPlan, changes_of
+from flowfleet.plan.change import WRITES
+from flowfleet.plan.environment import EnvironmentPlan, changes_of, check_applicable
 from flowfleet.plan.saved import SavedPlan
 from flowfleet.render.validate import CONNECT
 from flowfleet.server.lock import DEFAULT_TIMEOUT
@@ -43,8 +43,7 @@ def run_apply(
     """Validate and plan every environment; when anything is to change, lock (planning
     again if another apply wrote meanwhile) and apply each; 1 if any change failed. With
     a saved plan, apply it only if planning again (under the lock) gives exactly it."""
-    if lock_timeout < 0:
-        raise Refused(f"--lock-timeout must be 0 or more seconds, not {lock_timeout:g}")
+    check_lock_timeout(lock_timeout)
     desired = load_desired(files, environments, project, CONNECT)
     return apply_under_lock(
         desired,
@@ -89,7 +88,7 @@ def _apply_plans(
     as_json: bool,
     before_writes: Callable[[], None],
 ) -> int:
-    _check(plans, max_deletes)
+    check_applicable(plans, max_deletes, option="--max-deletes")
     if not as_json:
         out("\n\n".join(report.plan_text(p) for p in plans))
     if not any(p.has_changes for p in plans):
@@ -106,18 +105,6 @@ def _apply_plans(
     return 0 if all(r.complete for r in results) else 1
 
 
-def _check(plans: Sequence[EnvironmentPlan], max_deletes: int) -> None:
-    errors = [f"{p.plan.environment}: {e}" for p in plans for e in p.errors]
-    if errors:
-        raise Refused("the plan cannot be applied:\n  " + "\n  ".join(errors))
-    for p in plans:
-        if p.deletes > max_deletes:
-            raise Refused(
-                f"{p.plan.environment}: the plan deletes {p.deletes} deployments and resources, "
-                f"more than --max-deletes {max_deletes}; check the plan, then raise --max-deletes"
-            )
-
-
 def _confirm(yes: bool) -> None:
     if yes:
         return
@@ -129,8 +116,7 @@ def _confirm(yes: bool) -> None:
 
 
 def _apply_one(planned: EnvironmentPlan, *, quiet: bool) -> ApplyResult:
-    writes = (Action.CREATE, Action.UPDATE, Action.DELETE)
-    changes = len([c for c in changes_of(planned) if c.action in writes])
+    changes = len([c for c in changes_of(planned) if c.action in WRITES])
     with progress_for(planned.plan.environment, changes, quiet=quiet) as progress:
         result = asyncio.run(apply_environment(planned, progress))
     for outcome in result.failed:

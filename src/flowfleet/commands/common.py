@@ -29,6 +29,13 @@ def load_desired(
     return desired
 
 
+def check_lock_timeout(seconds: float) -> float:
+    """`--lock-timeout` as given, if it is 0 or more."""
+    if seconds < 0:
+        raise FlowfleetError(f"--lock-timeout must be 0 or more seconds, not {seconds:g}")
+    return seconds
+
+
 def write_new_file(path: Path, text: str, *, force: bool) -> None:
     """Write `text` to `path`; an existing file only with `force`."""
     try:

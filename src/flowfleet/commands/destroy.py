@@ -1,30 +1,28 @@
 """destroy --env E --preview NAME: delete exactly the deployments of one preview.
 
 Only deployments carrying the preview's own marker are touched; the environment's
-deployments, other previews and anything unmarked are never read as candidates.
+deployments, other previews and anything unmarked are never read as candidates. The plan
+is made and applied by the core as an apply's is: under the environment's lock, marking
+the environment written (see flowfleet.apply.pipeline.apply_under_lock).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from flowfleet.apply.pipeline import apply_environment
-from flowfleet.commands.common import load_desired
+from flowfleet.apply.pipeline import apply_environment, apply_under_lock, plan_destroy
+from flowfleet.commands.common import check_lock_timeout, load_desired
 from flowfleet.errors import FlowfleetError
-from flowfleet.model.resources import LiveState
-from flowfleet.model.target import Target
 from flowfleet.output import report
 from flowfleet.output.console import err, out, print_json
-from flowfleet.plan.deployments import Action, Plan, build_plan
+from flowfleet.plan.change import Action
 from flowfleet.plan.environment import EnvironmentPlan
-from flowfleet.plan.preview import check_name, preview_environment, preview_marker
-from flowfleet.render.validate import DELETE, Desired
-from flowfleet.server.api import connect
-from flowfleet.server.connection import resolve_target
-from flowfleet.server.read import read_live
+from flowfleet.plan.preview import check_name
+from flowfleet.render.validate import DELETE
+from flowfleet.server.lock import DEFAULT_TIMEOUT
 
 
 class DestroyRefused(FlowfleetError):
@@ -39,12 +37,24 @@ def run_destroy(
     preview: str,
     yes: bool,
     as_json: bool,
+    lock_timeout: float = DEFAULT_TIMEOUT,
 ) -> int:
-    """Plan the deletion of every deployment of the preview, show it, then delete; 1 if a
-    deletion failed."""
+    """Plan the deletion of every deployment of the preview, show it, then delete under
+    the environment's lock; 1 if a deletion failed."""
     check_name(preview)
+    check_lock_timeout(lock_timeout)
     [desired] = load_desired(files, [environment], project, DELETE)
-    planned = asyncio.run(plan_destroy(desired, preview))
+    return apply_under_lock(
+        [desired],
+        lambda: [asyncio.run(plan_destroy(desired, preview))],
+        lambda plans, before_writes: _destroy(plans[0], yes, as_json, before_writes),
+        lock_timeout=lock_timeout,
+    )
+
+
+def _destroy(
+    planned: EnvironmentPlan, yes: bool, as_json: bool, before_writes: Callable[[], None]
+) -> int:
     if not as_json:
         out(report.plan_text(planned))
     if not planned.has_changes:
@@ -52,6 +62,7 @@ def run_destroy(
             print_json({"plans": report.plan_json([planned]), "results": []})
         return 0
     _confirm(yes, len(planned.plan.of(Action.DELETE)))
+    before_writes()
     result = asyncio.run(apply_environment(planned, None))
     for outcome in result.failed:
         err(f"failed: {planned.plan.environment}: {outcome.change.name}: {outcome.error}")
@@ -60,24 +71,6 @@ def run_destroy(
     else:
         out(report.result_line(result))
     return 1 if result.failed else 0
-
-
-async def plan_destroy(desired: Desired, preview: str) -> EnvironmentPlan:
-    """A plan that deletes every deployment carrying the preview's marker."""
-    environment = desired.environment
-    config_env = desired.loaded.config.environments[environment]
-    target = resolve_target(desired.loaded.root, environment, config_env)
-    marker = preview_marker(desired.project, environment, preview)
-    live = await _owned(target, marker)
-    plan: Plan = build_plan(
-        desired.project, preview_environment(environment, preview), [], live, prune=True
-    )
-    return EnvironmentPlan(desired, target, plan)
-
-
-async def _owned(target: Target, marker: str) -> LiveState:
-    async with connect(target) as api:
-        return await read_live(api, flow_names=[], marker=marker, pools=[])
 
 
 def _confirm(yes: bool, count: int) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from flowfleet.commands.common import load_desired
 from flowfleet.model.masking import mask_env_change
 from flowfleet.output.console import out, print_json
-from flowfleet.plan.deployments import FieldChange
+from flowfleet.plan.change import FieldChange
 from flowfleet.plan.diff import EnvironmentDiff, diff_environments
 from flowfleet.render.deployments import Rendered
 from flowfleet.render.validate import RENDER

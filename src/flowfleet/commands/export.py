@@ -44,7 +44,7 @@ def run_export(
     name = project or project_slug(root.name, fallback="project")
     _check_name("--project", name, "project")
     connection = _connection(api_url, api_key_env, local)
-    target = resolve_target(root, environment, _environment(connection))
+    target = resolve_target(root, environment, _environment(connection), start_local=True)
     state = asyncio.run(_read(target, flows))
     config, warnings = export_config(name, environment, connection, state, _default_template)
     if not state.deployments:

@@ -54,7 +54,7 @@ def run_deployment(
     ]
     if lacking:
         raise ValidationFailed(lacking)
-    target = resolve_target(loaded.root, env, loaded.config.environments[env])
+    target = resolve_target(loaded.root, env, loaded.config.environments[env], start_local=True)
     state = asyncio.run(trigger(target, flow, deployment, parse_params(params), wait, timeout))
     if as_json:
         print_json(state)

@@ -27,7 +27,9 @@ _FLOWFLEET_KEYS = {"project", "defaults", "environments"}
 
 
 @dataclass(frozen=True)
-class Warning:
+class ConfigWarning:
+    """Something in a config file that loads but deserves the user's attention."""
+
     location: Location
     message: str
 
@@ -44,7 +46,7 @@ class LoadedConfig:
     format: Format
     config: Config
     document: Document
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[ConfigWarning, ...] = ()
 
     def locate(self, path: DocPath, *, key: bool = False) -> Location:
         """file:line:column of a path in the (flowfleet-format) config."""
@@ -81,10 +83,10 @@ def load_config(
         return LoadedConfig(file, root, fmt, config, document)
     old = _validate(legacy.LegacyFile, document)
     config = legacy.to_config(old, default_project, environment or project_slug(path.stem))
-    warnings: tuple[Warning, ...] = ()
+    warnings: tuple[ConfigWarning, ...] = ()
     if old.ib_block is not None:
         message = legacy.IB_BLOCK_WARNING.format(block=shown(old.ib_block))
-        warnings = (Warning(document.locate(("ib-block",), key=True), message),)
+        warnings = (ConfigWarning(document.locate(("ib-block",), key=True), message),)
     return LoadedConfig(file, root, fmt, config, document, warnings)
 
 

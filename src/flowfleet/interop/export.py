@@ -8,11 +8,11 @@ reads back to the same values, so that planning the exported file with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flowfleet.model.items import json_value
 from flowfleet.model.resources import Deployment, Schedule, queue_name
 from flowfleet.plan.normalize import NO_SLUG
 from flowfleet.server import wire
@@ -142,7 +142,7 @@ def pool_entry(data: wire.WorkPoolResponse, default_template: DefaultTemplate) -
     """A `work_pools:` entry; the base job template only when it is not the type's default."""
     entry: dict[str, Any] = {"type": data.type}
     template = data.base_job_template or {}
-    if _json(template) != _json(default_template(data.type)):  # an empty one too
+    if json_value(template) != json_value(default_template(data.type)):  # an empty one too
         entry["base_job_template"] = literal(template)
     if data.description:
         entry["description"] = literal(data.description)
@@ -202,10 +202,6 @@ def literal(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [literal(v) for v in value]
     return value
-
-
-def _json(value: Any) -> Any:
-    return json.loads(json.dumps(value, sort_keys=True))
 
 
 HEADER = (

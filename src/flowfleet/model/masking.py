@@ -1,9 +1,10 @@
-"""Secret `job_variables.env` values never reach output. Pure.
+"""Secret values never reach output. Pure.
 
 A deployment names its secret environment variables in `secret_env`; their values are
 shown as `***` wherever flowfleet prints or saves deployments (plan in every format,
 render, render --jobs, diff, saved plan files). A secret that changed is still shown as
 changed: `*** (changed)`. Only output is masked: the server receives the real values.
+`MASK` is the one mask: secret block fields (plan, saved plans, `render --jobs`) use it too.
 """
 
 from __future__ import annotations

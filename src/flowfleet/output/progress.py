@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flowfleet.apply.deployments import Outcome, Progress
-from flowfleet.plan.deployments import Action
+from flowfleet.plan.change import Action
 
 WRITES = (Action.CREATE, Action.UPDATE, Action.DELETE)
 

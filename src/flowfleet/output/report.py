@@ -7,14 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from flowfleet.apply.deployments import ApplyResult
-from flowfleet.plan.deployments import Action
-from flowfleet.plan.environment import (
-    AnyChange,
-    EnvironmentPlan,
-    changes_of,
-    counts,
-    plan_summary,
-)
+from flowfleet.plan.change import Action, AnyChange
+from flowfleet.plan.environment import EnvironmentPlan, changes_of, counts, plan_summary
 
 SYMBOLS = {
     Action.CREATE: "+",

@@ -9,45 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any
 
 from flowfleet.model.masking import mask_env_change
 from flowfleet.model.resources import COMPARED_FIELDS, Deployment, LiveDeployment, LiveState
+from flowfleet.plan.change import DEPLOYMENT, WRITES, Action, Change, FieldChange
 from flowfleet.plan.normalize import comparable
 
 PROTECTED_TAG = "flowfleet:protected"
 
-
-class Action(str, Enum):
-    CREATE = "create"
-    UPDATE = "update"
-    DELETE = "delete"
-    UNCHANGED = "unchanged"
-    CONFLICT = "conflict"  # exists, not owned by this project/environment, no --adopt
-
-
-@dataclass(frozen=True)
-class FieldChange:
-    field: str
-    old: Any
-    new: Any
-
-
-@dataclass(frozen=True)
-class Change:
-    """One deployment's fate: the action, the changed fields, and why."""
-
-    action: Action
-    key: tuple[str, str]
-    desired: Deployment | None = None
-    live: LiveDeployment | None = None
-    fields: tuple[FieldChange, ...] = ()
-    reason: str = ""
-
-    @property
-    def name(self) -> str:
-        return f"{self.key[0]}/{self.key[1]}"
+DeploymentChange = Change[Deployment, LiveDeployment]
 
 
 @dataclass(frozen=True)
@@ -57,18 +27,17 @@ class Plan:
     project: str
     environment: str
     marker: str
-    changes: tuple[Change, ...]
+    changes: tuple[DeploymentChange, ...]
     errors: tuple[str, ...] = ()
     orphans: tuple[str, ...] = ()  # owned, no longer declared, kept (no --prune)
     flow_ids: dict[str, str] = field(default_factory=dict)  # flows already on the server
 
-    def of(self, action: Action) -> list[Change]:
+    def of(self, action: Action) -> list[DeploymentChange]:
         return [c for c in self.changes if c.action is action]
 
     @property
     def has_changes(self) -> bool:
-        writes = (Action.CREATE, Action.UPDATE, Action.DELETE)
-        return any(c.action in writes for c in self.changes)
+        return any(c.action in WRITES for c in self.changes)
 
 
 def ownership_marker(project: str, environment: str) -> str:
@@ -98,7 +67,9 @@ def build_plan(
     protected: list[str] = []
     if prune:
         changes += [
-            Change(Action.DELETE, d.key, live=d, reason="no longer declared")
+            DeploymentChange(
+                Action.DELETE, d.key, live=d, reason="no longer declared", kind=DEPLOYMENT
+            )
             for d in owned_undeclared
             if PROTECTED_TAG not in d.deployment.tags
         ]
@@ -118,22 +89,26 @@ def build_plan(
     )
 
 
-def _change(desired: Deployment, live: LiveDeployment | None, marker: str, adopt: bool) -> Change:
+def _change(
+    desired: Deployment, live: LiveDeployment | None, marker: str, adopt: bool
+) -> DeploymentChange:
     if live is None:
-        return Change(Action.CREATE, desired.key, desired=desired)
+        return DeploymentChange(Action.CREATE, desired.key, desired=desired, kind=DEPLOYMENT)
     if marker not in live.deployment.tags and not adopt:
-        return Change(
+        return DeploymentChange(
             Action.CONFLICT,
             desired.key,
             desired=desired,
             live=live,
             reason="exists on the server without this project's marker "
             f"'{marker}'; left alone (pass --adopt to take it over)",
+            kind=DEPLOYMENT,
         )
     diffs = tuple(diff_fields(desired, live.deployment))
-    if not diffs:
-        return Change(Action.UNCHANGED, desired.key, desired=desired, live=live)
-    return Change(Action.UPDATE, desired.key, desired=desired, live=live, fields=diffs)
+    action = Action.UPDATE if diffs else Action.UNCHANGED
+    return DeploymentChange(
+        action, desired.key, desired=desired, live=live, fields=diffs, kind=DEPLOYMENT
+    )
 
 
 def diff_fields(desired: Deployment, live: Deployment) -> Iterable[FieldChange]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flowfleet.model.resources import COMPARED_FIELDS, Deployment
-from flowfleet.plan.deployments import FieldChange
+from flowfleet.plan.change import FieldChange
 from flowfleet.plan.normalize import comparable
 
 DIFFED_FIELDS = tuple(f for f in COMPARED_FIELDS if f != "parameter_openapi_schema")

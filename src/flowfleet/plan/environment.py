@@ -3,16 +3,18 @@ against (the target, and the fingerprint a saved plan is checked with). Pure dat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flowfleet.errors import PlanError
 from flowfleet.model.target import Target
-from flowfleet.plan.deployments import Action, Change, FieldChange, Plan
-from flowfleet.plan.infrastructure import InfraChange, InfraPlan
+from flowfleet.plan.change import Action, AnyChange, FieldChange
+from flowfleet.plan.deployments import Plan
+from flowfleet.plan.infrastructure import InfraPlan
 from flowfleet.render.validate import Desired
 
 Hashes = dict[str, str]
-AnyChange = Change | InfraChange
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,25 @@ class EnvironmentPlan:
         return len(self.plan.of(Action.DELETE)) + len(infra)
 
 
+def check_applicable(
+    plans: Sequence[EnvironmentPlan], max_deletes: int | None, *, option: str = "max_deletes"
+) -> None:
+    """Refuse (PlanError) plans with errors, then plans that delete more than
+    `max_deletes` (None: no limit) deployments and resources; `option` is how the caller
+    names that limit (`--max-deletes` on the command line)."""
+    errors = [f"{p.plan.environment}: {e}" for p in plans for e in p.errors]
+    if errors:
+        raise PlanError(errors)
+    too_many = [
+        f"{p.plan.environment}: the plan deletes {p.deletes} deployments and resources, more "
+        f"than {option} {max_deletes}; check the plan, then raise {option}"
+        for p in plans
+        if max_deletes is not None and p.deletes > max_deletes
+    ]
+    if too_many:
+        raise PlanError(too_many, "\n".join(too_many))
+
+
 def changes_of(planned: EnvironmentPlan) -> list[AnyChange]:
     """Infrastructure changes first (they are applied first), then deployments."""
     return [*planned.infra.changes, *planned.plan.changes]
@@ -73,8 +94,8 @@ def plan_summary(p: EnvironmentPlan) -> dict[str, Any]:
 def _change_json(change: AnyChange) -> dict[str, Any]:
     names = (
         {"flow": change.key[0], "deployment": change.key[1]}
-        if isinstance(change, Change)
-        else {"kind": change.key[0], "name": change.key[1]}
+        if change.is_deployment
+        else {"kind": change.kind, "name": change.key[1]}
     )
     return {
         "action": change.action.value,

@@ -6,26 +6,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from flowfleet.model.items import KINDS, Item
-from flowfleet.plan.deployments import Action, FieldChange
+from flowfleet.plan.change import WRITES, Action, Change, FieldChange
 from flowfleet.plan.items import differing, masked
 
 Key = tuple[str, str]
-
-
-@dataclass(frozen=True)
-class InfraChange:
-    """One resource's fate, in the same terms as a deployment's Change."""
-
-    action: Action
-    key: Key
-    desired: Item | None = None
-    live: Item | None = None
-    fields: tuple[FieldChange, ...] = ()
-    reason: str = ""
-
-    @property
-    def name(self) -> str:
-        return f"{self.key[0]}/{self.key[1]}"
+InfraChange = Change[Item, Item]  # key: (kind, name); kind: the resource's kind
 
 
 def plan_infrastructure(
@@ -53,7 +38,9 @@ def plan_infrastructure(
         gone = [key for key in owned - declared if key in live]
         gone.sort(key=lambda k: (-KINDS.index(k[0]), k[1]))
         changes += [
-            InfraChange(Action.DELETE, key, live=live[key], reason="no longer declared")
+            InfraChange(
+                Action.DELETE, key, live=live[key], reason="no longer declared", kind=key[0]
+            )
             for key in gone
         ]
     return changes, errors
@@ -68,7 +55,7 @@ def _owned(key: Key, owned: frozenset[Key]) -> bool:
 
 def _change(item: Item, live: Item | None, owned: bool, adopt: bool) -> InfraChange:
     if live is None:
-        return InfraChange(Action.CREATE, item.key, desired=item)
+        return InfraChange(Action.CREATE, item.key, desired=item, kind=item.kind)
     if not owned and not adopt:
         return InfraChange(
             Action.CONFLICT,
@@ -77,6 +64,7 @@ def _change(item: Item, live: Item | None, owned: bool, adopt: bool) -> InfraCha
             live=live,
             reason="exists on the server but flowfleet does not own it; left alone "
             "(pass --adopt to take it over)",
+            kind=item.kind,
         )
     fields = tuple(
         FieldChange(
@@ -85,7 +73,7 @@ def _change(item: Item, live: Item | None, owned: bool, adopt: bool) -> InfraCha
         for name in differing(item, live)
     )
     action = Action.UPDATE if fields else Action.UNCHANGED
-    return InfraChange(action, item.key, desired=item, live=live, fields=fields)
+    return InfraChange(action, item.key, desired=item, live=live, fields=fields, kind=item.kind)
 
 
 @dataclass(frozen=True)
@@ -100,9 +88,8 @@ class InfraPlan:
 
     @property
     def has_changes(self) -> bool:
-        writes = (Action.CREATE, Action.UPDATE, Action.DELETE)
         return (
-            any(c.action in writes for c in self.changes) or self.owned_after != self.owned_before
+            any(c.action in WRITES for c in self.changes) or self.owned_after != self.owned_before
         )
 
     @property

@@ -3,9 +3,11 @@ the live ones from the server, in the same normalised form. Pure."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flowfleet.model.items import Item, json_value
+from flowfleet.model.masking import MASK
 from flowfleet.model.resources import (
     Block,
     ConcurrencyLimit,
@@ -83,19 +85,35 @@ def _limit(limit: ConcurrencyLimit) -> Item:
 def differing(desired: Item, live: Item) -> list[str]:
     """The names of the fields that differ; a server default counts when the config is
     silent (a queue's priority, a description left out)."""
-    names = []
-    for name, value in desired.fields.items():
-        if name == "priority" and value is None:
-            continue  # the server numbers queues itself
-        if name == "description" and value is None and not live.fields.get(name):
-            continue
-        if live.fields.get(name) != value:
-            names.append(name)
-    return names
+    return [
+        name
+        for name, value in desired.fields.items()
+        if not SAME.get(name, _equal)(value, live.fields.get(name))
+    ]
+
+
+def _equal(desired: Any, live: Any) -> bool:
+    return bool(live == desired)
+
+
+def _server_default(desired: Any, live: Any) -> bool:
+    """Unset in the config: whatever the server chose (it numbers queues itself)."""
+    return desired is None or live == desired
+
+
+def _optional_text(desired: Any, live: Any) -> bool:
+    return (desired is None and not live) or live == desired
+
+
+# Per field: whether the desired and the live value count as the same (default: equal).
+SAME: dict[str, Callable[[Any, Any], bool]] = {
+    "priority": _server_default,
+    "description": _optional_text,
+}
 
 
 def masked(item: Item, name: str, value: Any) -> Any:
-    """A field's value for output: secret block values are replaced by stars."""
+    """A field's value for output: secret block values are replaced by the mask."""
     if name != "data" or not item.secrets or not isinstance(value, dict):
         return value
-    return {k: "********" if k in item.secrets else v for k, v in value.items()}
+    return {k: MASK if k in item.secrets else v for k, v in value.items()}

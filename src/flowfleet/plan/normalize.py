@@ -6,38 +6,76 @@ deployment that was just applied compares equal to its declaration.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from typing import Any
 
+from flowfleet.model.items import json_value
 from flowfleet.model.resources import Deployment, Schedule, anchor_instant, queue_name
+
+# A normaliser gets a field's value, the deployment, and the reference (the desired
+# deployment when normalising a live one; None for a desired one).
+Normaliser = Callable[[Any, Deployment, Deployment | None], Any]
 
 
 def comparable(name: str, deployment: Deployment, reference: Deployment | None = None) -> Any:
     """The value of field `name`, normalised; `reference` is the desired deployment when
     normalising a live one (some server defaults only count when the config sets them)."""
-    value = getattr(deployment, name)
-    if name == "tags":
-        return sorted(set(value))
-    if name == "schedules":
-        ref = {s.slug: s for s in (reference or deployment).schedules}
-        schedules = _with_declared_slugs(value, reference) if reference is not None else value
-        return sorted((schedule_dict(s, ref.get(s.slug)) for s in schedules), key=_slug)
-    if name == "work_queue_name":
-        return queue_name(deployment)
-    if name == "work_pool_name":
-        # The server puts a deployment with a queue but no pool in its default agent pool.
-        return value or (DEFAULT_AGENT_POOL if deployment.work_queue_name else None)
-    if name == "parameter_openapi_schema" and not value:
-        return EMPTY_SCHEMA  # the server stores null, {} and this alike as this
-    if name in ("pull_steps", "description", "version"):
-        return value or None
-    if name in ("parameters", "job_variables", "parameter_openapi_schema"):
-        return _json(value) if value is not None else None
-    return value
+    normalise = NORMALISERS.get(name, _as_is)
+    return normalise(getattr(deployment, name), deployment, reference)
 
 
 DEFAULT_AGENT_POOL = "default-agent-pool"
 EMPTY_SCHEMA = {"properties": {}, "type": "object"}
+
+
+def _as_is(value: Any, deployment: Deployment, reference: Deployment | None) -> Any:
+    return value
+
+
+def _tags(value: Any, deployment: Deployment, reference: Deployment | None) -> Any:
+    return sorted(set(value))
+
+
+def _schedules(value: Any, deployment: Deployment, reference: Deployment | None) -> Any:
+    ref = {s.slug: s for s in (reference or deployment).schedules}
+    schedules = _with_declared_slugs(value, reference) if reference is not None else value
+    return sorted((schedule_dict(s, ref.get(s.slug)) for s in schedules), key=_slug)
+
+
+def _queue(value: Any, deployment: Deployment, reference: Deployment | None) -> Any:
+    return queue_name(deployment)
+
+
+def _pool(value: Any, deployment: Deployment, reference: Deployment | None) -> Any:
+    # The server puts a deployment with a queue but no pool in its default agent pool.
+    return value or (DEFAULT_AGENT_POOL if deployment.work_queue_name else None)
+
+
+def _schema(value: Any, deployment: Deployment, reference: Deployment | None) -> Any:
+    # The server stores null, {} and EMPTY_SCHEMA alike as EMPTY_SCHEMA.
+    return json_value(value) if value else EMPTY_SCHEMA
+
+
+def _empty_is_none(value: Any, deployment: Deployment, reference: Deployment | None) -> Any:
+    return value or None
+
+
+def _json(value: Any, deployment: Deployment, reference: Deployment | None) -> Any:
+    return json_value(value) if value is not None else None
+
+
+NORMALISERS: dict[str, Normaliser] = {
+    "tags": _tags,
+    "schedules": _schedules,
+    "work_queue_name": _queue,
+    "work_pool_name": _pool,
+    "parameter_openapi_schema": _schema,
+    "pull_steps": _empty_is_none,
+    "description": _empty_is_none,
+    "version": _empty_is_none,
+    "parameters": _json,
+    "job_variables": _json,
+}
 
 
 def schedule_dict(schedule: Schedule, reference: Schedule | None) -> dict[str, Any]:
@@ -46,7 +84,7 @@ def schedule_dict(schedule: Schedule, reference: Schedule | None) -> dict[str, A
         "slug": schedule.slug,
         "timezone": schedule.timezone,
         "active": schedule.active,
-        "parameters": _json(schedule.parameters),
+        "parameters": json_value(schedule.parameters),
         "max_scheduled_runs": schedule.max_scheduled_runs,
     }
     if schedule.cron is not None:
@@ -98,8 +136,3 @@ def _same_but_slug(live: Schedule, declared: Schedule) -> bool:
 
 def _slug(data: dict[str, Any]) -> str:
     return str(data["slug"])
-
-
-def _json(value: Any) -> Any:
-    """Round-trip through JSON, as the server does (tuples become lists and so on)."""
-    return json.loads(json.dumps(value, sort_keys=True))

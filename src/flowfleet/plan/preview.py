@@ -83,6 +83,13 @@ def preview_scope(desired: Desired, managed: Sequence[Deployment], name: str) ->
     return PreviewScope(name, marker, preview_deployments(managed, own, marker, name))
 
 
+def plan_destroy_preview(desired: Desired, name: str, live: LiveState) -> Plan:
+    """Delete every deployment in `live` that carries the preview's marker (`live` is read
+    under that marker only), and nothing else. Pure."""
+    environment = preview_environment(desired.environment, name)
+    return build_plan(desired.project, environment, [], live, prune=True)
+
+
 def plan_preview(
     desired: Desired, scope: PreviewScope, live: LiveState, *, prune: bool, adopt: bool
 ) -> tuple[Plan, Fingerprint]:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowfleet.errors import FlowfleetError
+from flowfleet.model.masking import MASK
 from flowfleet.model.resources import Infrastructure
-
-MASK = "********"
 
 
 class UnknownOffline(FlowfleetError):

@@ -16,10 +16,18 @@ class ConnectionError_(FlowfleetError):
     """An environment's server cannot be found or reached (never names the key)."""
 
 
-def resolve_target(root: Path, name: str, environment: Environment) -> Target:
-    """The API of `environment`, starting its embedded server when it is `local`."""
+def resolve_target(root: Path, name: str, environment: Environment, *, start_local: bool) -> Target:
+    """The API of `environment`. A `local` environment's embedded server is started when
+    it is not running (a background process that outlives this one: `flowfleet server
+    stop` ends it), unless `start_local` is False: then a stopped one is an error."""
     if environment.local:
-        server = LocalServer(root, name).ensure_started()
+        local = LocalServer(root, name)
+        server = local.ensure_started() if start_local else local.status()
+        if server is None:
+            raise ConnectionError_(
+                f"environment '{name}' is local and its server is not running; start it "
+                f"with `flowfleet server start --env {name}`"
+            )
         return Target(name, server.api_url, None, local=True)
     key = _api_key(name, environment.api_key_env)
     if environment.api_url:

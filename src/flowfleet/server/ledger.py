@@ -8,20 +8,19 @@ created or adopted. Prune deletes only what is listed there.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from flowfleet.errors import FlowfleetError
 from flowfleet.server import wire
 from flowfleet.server.api import Api, ApiError
+from flowfleet.server.variables import variable_name
 
 Owned = frozenset[tuple[str, str]]
 
 
 def ledger_name(project: str, environment: str) -> str:
     """`flowfleet__<project>__<environment>` (variable names allow letters, digits, - and _)."""
-    safe = [re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in (project, environment)]
-    return f"flowfleet__{safe[0]}__{safe[1]}".lower()
+    return variable_name("flowfleet", project, environment)
 
 
 async def read_ledger(api: Api, name: str) -> Owned:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import getpass
 import os
-import re
 import socket
 import sys
 import threading
@@ -35,6 +34,7 @@ from flowfleet.errors import FlowfleetError
 from flowfleet.model.target import Target
 from flowfleet.server import wire
 from flowfleet.server.api import ApiError, connect
+from flowfleet.server.variables import variable_name
 
 LEASE_SECONDS = 60.0
 RENEW_EVERY = 15.0
@@ -60,8 +60,7 @@ class Lease:
 
 def lock_name(project: str, environment: str) -> str:
     """`flowfleet_lock__<project>__<environment>` (variable names: letters, digits, -, _)."""
-    safe = [re.sub(r"[^A-Za-z0-9_-]", "_", part) for part in (project, environment)]
-    return f"flowfleet_lock__{safe[0]}__{safe[1]}".lower()
+    return variable_name("flowfleet_lock", project, environment)
 
 
 def holder_id() -> str:

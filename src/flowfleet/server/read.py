@@ -1,4 +1,6 @@
-"""Read an environment's live state: the only code that reads Prefect.
+"""Read the deployments a plan compares against: those carrying a marker, with their
+flows and work pools. (The infrastructure is read by `read_infra`, the ownership list by
+`ledger`; `export` reads a server with its own filters.)
 
 Few calls, each a paged `/filter` request: every deployment carrying this project's
 marker, then the other deployments of the declared flows (name collisions), with the

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flowfleet.config.document import DocPath, Document, parse_document
-from flowfleet.config.load import Warning, project_slug
+from flowfleet.config.load import ConfigWarning, project_slug
 from flowfleet.errors import ConfigError, FlowfleetError
 from flowfleet.interop.importer.context import Context
 from flowfleet.interop.importer.deployments import deployment, pull_steps
@@ -34,7 +34,7 @@ class Converted:
     """The flowfleet config as plain data, and the warnings about what did not carry over."""
 
     config: dict[str, Any]
-    warnings: tuple[Warning, ...]
+    warnings: tuple[ConfigWarning, ...]
 
 
 def read_prefect_yaml(path: Path, display: str | None = None) -> Document:

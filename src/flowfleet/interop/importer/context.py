@@ -7,7 +7,7 @@ from typing import Any
 
 from flowfleet.config.base import number_as_written
 from flowfleet.config.document import DocPath, Document, YamlFloat, YamlInt
-from flowfleet.config.load import Warning
+from flowfleet.config.load import ConfigWarning
 from flowfleet.errors import ConfigError
 from flowfleet.interop.importer.templating import translate
 
@@ -18,15 +18,15 @@ class Context:
     def __init__(self, document: Document, step_ids: frozenset[str]) -> None:
         self.document = document
         self.step_ids = step_ids
-        self._warnings: dict[Warning, None] = {}
+        self._warnings: dict[ConfigWarning, None] = {}
 
     @property
-    def warnings(self) -> tuple[Warning, ...]:
+    def warnings(self) -> tuple[ConfigWarning, ...]:
         return tuple(self._warnings)
 
     def warn(self, path: DocPath, message: str, *, key: bool = False) -> None:
         """A warning at the value (or, with `key`, the key) at `path`."""
-        self._warnings[Warning(self.document.locate(path, key=key), message)] = None
+        self._warnings[ConfigWarning(self.document.locate(path, key=key), message)] = None
 
     def error(self, path: DocPath, message: str) -> ConfigError:
         """A ConfigError at the value at `path`, to raise."""
