@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install lint typecheck test docs fuzz demo schema bench clean
+.PHONY: install lint typecheck test test-compat docs fuzz demo schema bench clean
 
 install: $(STAMP)
 
@@ -21,6 +21,12 @@ lint: install
 
 test: lint docs
 	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+# Every supported Prefect version: the server-version tests against servers of Prefect 3.4,
+# 3.6, 3.8 and 3.9, and the offline tests with the oldest client (3.4); one locked
+# environment each (compat/*.txt), cached in .cache/compat. See docs/compatibility.md.
+test-compat: install
+	compat/run.sh
 
 # The documentation site (mkdocs.yml, docs/) into site/; --strict: any warning fails.
 docs: install

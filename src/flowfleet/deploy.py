@@ -33,6 +33,7 @@ from flowfleet.masking import scrub, secret_values
 from flowfleet.plan import PROTECTED_TAG, Action, Plan, build_plan, ownership_marker
 from flowfleet.planfile import Fingerprint, fingerprint
 from flowfleet.resources import Deployment
+from flowfleet.server_features import unsupported
 from flowfleet.validate import Desired
 
 
@@ -43,6 +44,7 @@ class EnvironmentPlan:
     plan: Plan
     infra: InfraPlan = field(default_factory=InfraPlan)
     fingerprint: Fingerprint = field(default_factory=Fingerprint)
+    server_errors: tuple[str, ...] = ()  # what the config asks that the server lacks
 
     @property
     def has_changes(self) -> bool:
@@ -50,7 +52,7 @@ class EnvironmentPlan:
 
     @property
     def errors(self) -> tuple[str, ...]:
-        return (*self.infra.errors, *self.plan.errors)
+        return (*self.server_errors, *self.infra.errors, *self.plan.errors)
 
     @property
     def deletes(self) -> int:
@@ -140,7 +142,8 @@ async def plan_environment(
         desired.project, desired.environment, deployments, live, prune=prune, adopt=adopt
     )
     prints = fingerprint(deployments, items, live, live_items, owned)
-    return EnvironmentPlan(desired, target, plan, infra, prints)
+    too_old = unsupported(live.server_version, target.environment, target.url, deployments)
+    return EnvironmentPlan(desired, target, plan, infra, prints, tuple(too_old))
 
 
 def _plan_infra(

@@ -2,9 +2,10 @@
 
 Few calls, each a paged `/filter` request: every deployment carrying this project's
 marker, then the other deployments of the declared flows (name collisions), with the
-flows and work pools read alongside. Each deployment is read once: the server spends
-milliseconds on every schedule it returns (Prefect 3.8.8 lists the time zones on disk for
-each one), so reading a deployment twice costs as much as reading twice as many.
+flows, work pools and the server's version (see flowfleet.server_features) read alongside.
+Each deployment is read once: the server spends milliseconds on every schedule it returns
+(Prefect 3.8.8 lists the time zones on disk for each one), so reading a deployment twice
+costs as much as reading twice as many.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from flowfleet.api import Api
+from flowfleet.api import Api, ApiError
 from flowfleet.resources import Deployment, LiveDeployment, LiveState, Schedule
 
 
@@ -22,10 +23,11 @@ async def read_live(
 ) -> LiveState:
     """The live state relevant to a plan for one environment."""
     names = sorted(set(flow_names))
-    owned, flows, live_pools = await asyncio.gather(
+    owned, flows, live_pools, version = await asyncio.gather(
         api.read_all("/deployments/filter", {"deployments": {"tags": {"all_": [marker]}}}),
         api.read_all("/flows/filter", {"flows": {"name": {"any_": names}}}),
         api.read_all("/work_pools/filter", {"work_pools": {"name": {"any_": sorted(set(pools))}}}),
+        read_server_version(api),
     )
     others = await api.read_all(
         "/deployments/filter",
@@ -47,7 +49,20 @@ async def read_live(
         ),
         flows={f["name"]: f["id"] for f in flows},
         work_pools=frozenset(p["name"] for p in live_pools),
+        server_version=version,
     )
+
+
+async def read_server_version(api: Api) -> str | None:
+    """The server's Prefect version, or None where the server does not say (a 404 or 403
+    from a proxy or a hosted API): features are then not gated."""
+    try:
+        version = await api.call("GET", "/admin/version")
+    except ApiError as error:
+        if error.status in (403, 404):
+            return None
+        raise
+    return version if isinstance(version, str) else None
 
 
 def parse_deployment(data: dict[str, Any], flow_name: str) -> LiveDeployment:

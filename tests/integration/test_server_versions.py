@@ -10,11 +10,13 @@ compat/), where it is the evidence that flowfleet works with that version.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from typing import Any
 
 import pytest
 
+from flowfleet import server_features
 from flowfleet.cli.main import run
 from tests.integration.conftest import Project, api, deployments_of, read_deployment
 
@@ -197,3 +199,47 @@ def test_lifecycle(project: Project, capsys: pytest.CaptureFixture[str]) -> None
     names = {x["name"] for x in deployments_of(url, project.flow)}
     assert names == {"everything"}
     assert plan()[0] == 0
+
+
+def test_server_is_the_version_under_test(project: Project) -> None:
+    """Under `make test-compat`, the servers are of the version named; otherwise of the
+    installed Prefect."""
+    import prefect
+
+    expected = os.environ.get("FLOWFLEET_TEST_SERVER_VERSION") or prefect.__version__
+    assert api(project.servers.url("dev"), "GET", "/admin/version") == expected
+
+
+def test_a_feature_newer_than_the_server_is_refused_before_any_write(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The gate end to end: the version read from the real server, a feature first in the
+    next minor release (every shipped feature is older than the supported servers, see
+    tests/test_server_features.py), the refusal, and nothing written."""
+    url = project.servers.url("dev")
+    version = api(url, "GET", "/admin/version")
+    major, minor, _ = server_features.parse_version(version) or (0, 0, 0)
+    newer = server_features.Feature("a future thing", (major, minor + 1, 0), lambda ds: True)
+    monkeypatch.setattr(server_features, "FEATURES", (newer,))
+    s = uuid.uuid4().hex[:8]
+    project.write(
+        f"variables:\n  v_{s}: {{value: 1}}\n"
+        "deployments:\n  - {name: refused, entrypoint: flows/main.py:main,\n"
+        "     work_pool: {name: pool-dev}, environments: {dev: {}}}\n"
+    )
+    capsys.readouterr()
+
+    assert _apply(project) == 1
+    err = capsys.readouterr().err
+    assert (
+        f"environment 'dev' ({url}) runs Prefect {version}, which lacks a future thing: "
+        f"that needs Prefect {major}.{minor + 1}.0 or newer; upgrade the server "
+        "(nothing was written)"
+    ) in err
+    assert "Traceback" not in err
+    assert deployments_of(url, project.flow) == []
+    assert api(url, "POST", "/flows/filter", {"flows": {"name": {"any_": [project.flow]}}}) == []
+    assert (
+        api(url, "POST", "/variables/filter", {"variables": {"name": {"any_": [f"v_{s}"]}}}) == []
+    )
+    assert run(["plan", "-f", str(project.config), "--env", "dev"]) == 1
