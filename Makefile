@@ -9,7 +9,7 @@ LOCK := requirements/dev.lock
 UV := $(BIN)/uv
 UV_BOOTSTRAP := uv==0.13.9
 
-.PHONY: install lock lint typecheck test docs fuzz demo schema bench clean
+.PHONY: install lock lint typecheck test test-compat docs fuzz demo schema bench clean
 
 install: $(STAMP)
 
@@ -29,6 +29,11 @@ lock:
 	$(UV) pip compile pyproject.toml --extra test --extra lint --extra docs --upgrade \
 		--generate-hashes --no-emit-index-url --universal --python-version 3.11 \
 		-c requirements/newest.txt -o $(LOCK) --quiet
+	for v in 3.4 3.6 3.8 3.9; do $(UV) pip compile compat/server-$$v.in --python-version 3.11 \
+		--generate-hashes --no-emit-index-url -o compat/server-$$v.txt --quiet; done
+	$(UV) pip compile pyproject.toml --extra test --extra docs --python-version 3.11 \
+		--override compat/client-3.4-overrides.txt --generate-hashes --no-emit-index-url \
+		-o compat/client-3.4.txt --quiet
 
 lint: install
 	$(BIN)/ruff check src tests bench docs/*.py
@@ -39,6 +44,12 @@ lint: install
 # examples on every run; HYPOTHESIS_PROFILE=explore draws new ones.
 test: lint docs
 	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+# Every supported Prefect version: the server-version tests against servers of Prefect 3.4,
+# 3.6, 3.8 and 3.9, and the offline tests with the oldest client (3.4); one locked
+# environment each (compat/*.txt), cached in .cache/compat. See docs/compatibility.md.
+test-compat: install
+	compat/run.sh
 
 # The documentation site (mkdocs.yml, docs/) into site/; --strict: any warning fails.
 docs: install

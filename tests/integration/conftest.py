@@ -1,11 +1,14 @@
 """Two real Prefect servers (dev and prod, SQLite), started once per test session.
 
-All tests using them are in the xdist group "servers", so they run on one worker and the
-servers start once (`pytest -n 2 --dist loadgroup`).
+They run the installed Prefect, or, when FLOWFLEET_TEST_SERVER_PYTHON names another
+interpreter (`make test-compat`: one per Prefect version, see compat/), that interpreter's
+Prefect. All tests using them are in the xdist group "servers", so they run on one worker
+and the servers start once (`pytest -n 2 --dist loadgroup`).
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +37,8 @@ class Servers:
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     root = tmp_path_factory.mktemp("servers")
-    locals_ = {env: LocalServer(root, env) for env in ("dev", "prod")}
+    python = os.environ.get("FLOWFLEET_TEST_SERVER_PYTHON") or None
+    locals_ = {env: LocalServer(root, env, python=python, ui=False) for env in ("dev", "prod")}
     with ThreadPoolExecutor(2) as pool:
         started = dict(
             zip(locals_, pool.map(lambda s: s.start(services=False), locals_.values()), strict=True)

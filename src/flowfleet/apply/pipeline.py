@@ -19,6 +19,7 @@ from flowfleet.model.target import Target
 from flowfleet.plan.change import Action
 from flowfleet.plan.deployments import PROTECTED_TAG, build_plan, ownership_marker
 from flowfleet.plan.environment import EnvironmentPlan
+from flowfleet.plan.features import unsupported
 from flowfleet.plan.infrastructure import InfraPlan, plan_infrastructure
 from flowfleet.plan.items import desired_items
 from flowfleet.plan.saved import fingerprint
@@ -110,7 +111,8 @@ async def plan_environment(
         desired.project, desired.environment, deployments, live, prune=prune, adopt=adopt
     )
     prints = fingerprint(deployments, items, live, live_items, owned)
-    return EnvironmentPlan(desired, target, plan, infra, prints)
+    too_old = unsupported(live.server_version, target.environment, target.url, deployments)
+    return EnvironmentPlan(desired, target, plan, infra, prints, tuple(too_old))
 
 
 async def _plan_preview(
@@ -121,7 +123,8 @@ async def _plan_preview(
     scope = preview_scope(desired, managed_deployments(desired), name)
     live = await read_marked(target, scope.deployments, scope.marker)
     plan, prints = plan_preview(desired, scope, live, prune=prune, adopt=adopt)
-    return EnvironmentPlan(desired, target, plan, fingerprint=prints)
+    too_old = unsupported(live.server_version, target.environment, target.url, scope.deployments)
+    return EnvironmentPlan(desired, target, plan, fingerprint=prints, server_errors=tuple(too_old))
 
 
 async def plan_destroy(desired: Desired, preview: str) -> EnvironmentPlan:

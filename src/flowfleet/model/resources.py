@@ -97,6 +97,7 @@ class LiveState(Frozen):
     deployments: tuple[LiveDeployment, ...] = ()
     flows: dict[str, str] = {}  # flow name → id
     work_pools: frozenset[str] = frozenset()
+    server_version: str | None = None  # GET /admin/version; None where it cannot be read
 
 
 class WorkQueue(Frozen):

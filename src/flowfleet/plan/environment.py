@@ -32,6 +32,7 @@ class EnvironmentPlan:
     plan: Plan
     infra: InfraPlan = field(default_factory=InfraPlan)
     fingerprint: Fingerprint = field(default_factory=Fingerprint)
+    server_errors: tuple[str, ...] = ()  # what the config asks that the server lacks
 
     @property
     def has_changes(self) -> bool:
@@ -39,7 +40,7 @@ class EnvironmentPlan:
 
     @property
     def errors(self) -> tuple[str, ...]:
-        return (*self.infra.errors, *self.plan.errors)
+        return (*self.server_errors, *self.infra.errors, *self.plan.errors)
 
     @property
     def deletes(self) -> int:

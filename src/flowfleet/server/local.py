@@ -46,8 +46,14 @@ class LocalServerError(FlowfleetError):
 class LocalServer:
     """The embedded Prefect server of one `local` environment."""
 
-    def __init__(self, root: Path, environment: str) -> None:
+    def __init__(
+        self, root: Path, environment: str, *, python: str | None = None, ui: bool = True
+    ) -> None:
         self.environment = environment
+        self.ui = ui
+        # The interpreter that runs `-m prefect server start`: by default flowfleet's own,
+        # or another environment's, to run a server of another Prefect version.
+        self.python = python or sys.executable
         self.folder = root / STATE_FOLDER / environment
         self.state_file = self.folder / "server.json"
         self.log_file = self.folder / "server.log"
@@ -70,7 +76,7 @@ class LocalServer:
         """Start a server in the background and wait until it answers."""
         self.folder.mkdir(parents=True, exist_ok=True)
         port = _free_port()
-        command = [sys.executable, "-m", "prefect", "server", "start"]
+        command = [self.python, "-m", "prefect", "server", "start"]
         command += ["--host", "127.0.0.1", "--port", str(port)]
         if not services:
             command.append("--no-services")
@@ -108,6 +114,8 @@ class LocalServer:
             PREFECT_SERVER_ANALYTICS_ENABLED="false",
             PREFECT_LOGGING_SERVER_LEVEL="WARNING",
         )
+        if not self.ui:  # its first start copies the UI's files into the installed package
+            env["PREFECT_SERVER_UI_ENABLED"] = "false"
         return env
 
     def _wait_healthy(self, info: ServerInfo, process: subprocess.Popen[bytes]) -> None:

@@ -4,7 +4,8 @@ flows and work pools. (The infrastructure is read by `read_infra`, the ownership
 
 Few calls, each a paged `/filter` request: every deployment carrying this project's
 marker, then the other deployments of the declared flows (name collisions), with the
-flows and work pools read alongside. Each deployment is read once: the server spends
+flows, work pools and the server's version (see flowfleet.plan.features) read alongside.
+Each deployment is read once: the server spends
 milliseconds on every schedule it returns (Prefect 3.8.8 lists the time zones on disk for
 each one), so reading a deployment twice costs as much as reading twice as many.
 """
@@ -16,7 +17,7 @@ from collections.abc import Iterable
 
 from flowfleet.model.resources import Deployment, LiveDeployment, LiveState, Schedule
 from flowfleet.server import wire
-from flowfleet.server.api import Api
+from flowfleet.server.api import Api, ApiError
 
 
 async def read_live(
@@ -26,10 +27,11 @@ async def read_live(
     names = sorted(set(flow_names))
     of_flows = wire.FlowFilter(name=wire.AnyOf(any_=names))
     marked = wire.DeploymentFilter(tags=wire.AllOf(all_=[marker]))
-    owned, flows, live_pools = await asyncio.gather(
+    owned, flows, live_pools, version = await asyncio.gather(
         _deployments(api, wire.DeploymentsFilter(deployments=marked)),
         api.read_all("/flows/filter", wire.FlowsFilter(flows=of_flows), wire.Flow),
         api.read_all("/work_pools/filter", wire.work_pools_named(pools), wire.WorkPoolResponse),
+        read_server_version(api),
     )
     not_owned = wire.DeploymentFilter(id=wire.NotAnyOf(not_any_=[d.id for d in owned]))
     others = await _deployments(api, wire.DeploymentsFilter(flows=of_flows, deployments=not_owned))
@@ -46,7 +48,20 @@ async def read_live(
         ),
         flows={f.name: f.id for f in flows},
         work_pools=frozenset(p.name for p in live_pools),
+        server_version=version,
     )
+
+
+async def read_server_version(api: Api) -> str | None:
+    """The server's Prefect version, or None where the server does not say (a 404 or 403
+    from a proxy or a hosted API): features are then not gated."""
+    try:
+        version = await api.call("GET", "/admin/version")
+    except ApiError as error:
+        if error.status in (403, 404):
+            return None
+        raise
+    return version if isinstance(version, str) else None
 
 
 async def _deployments(api: Api, body: wire.DeploymentsFilter) -> list[wire.DeploymentResponse]:
