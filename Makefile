@@ -29,7 +29,7 @@ lock:
 	$(UV) pip compile pyproject.toml --extra test --extra lint --extra docs --upgrade \
 		--generate-hashes --no-emit-index-url --universal --python-version 3.11 \
 		-c requirements/newest.txt -o $(LOCK) --quiet
-	for v in 3.4 3.6 3.8 3.9; do $(UV) pip compile compat/server-$$v.in --python-version 3.11 \
+	for v in 3.1 3.4 3.6 3.8 3.9; do $(UV) pip compile compat/server-$$v.in --python-version 3.11 \
 		--generate-hashes --no-emit-index-url -o compat/server-$$v.txt --quiet; done
 	$(UV) pip compile pyproject.toml --extra test --extra docs --python-version 3.11 \
 		--override compat/client-3.4-overrides.txt --generate-hashes --no-emit-index-url \

@@ -26,7 +26,7 @@ environment() {  # environment NAME: $DIR/NAME from compat/NAME.txt, unless up t
 
 started=$SECONDS
 pids=()
-for name in client-3.4 $(printf 'server-%s ' $SERVERS); do
+for name in client-3.4 server-3.1 $(printf 'server-%s ' $SERVERS); do
     environment "$name" & pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
@@ -39,6 +39,14 @@ for version in $SERVERS; do
     FLOWFLEET_TEST_SERVER_PYTHON="$python" FLOWFLEET_TEST_SERVER_VERSION="$full" \
         "$BIN/pytest" -q -p no:cacheprovider tests/integration/test_server_versions.py
 done
+
+# A server older than the supported range: refused before anything else is read or written.
+python="$DIR/server-3.1/bin/python"
+full=$("$python" -c 'import prefect; print(prefect.__version__)')
+echo "compat: server Prefect $full (unsupported: the refusal)"
+FLOWFLEET_TEST_SERVER_PYTHON="$python" FLOWFLEET_TEST_SERVER_VERSION="$full" \
+    "$BIN/pytest" -q -p no:cacheprovider tests/integration/test_server_versions.py \
+    -k "test_server_is_the_version_under_test or test_a_server_older_than_supported"
 
 client="$DIR/client-3.4/bin/python"
 echo "compat: client Prefect $("$client" -c 'import prefect; print(prefect.__version__)'), offline tests"

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from flowfleet.cli.main import dispatch
+from flowfleet.model.versions import OLDEST_SERVER, parse_version
 from flowfleet.plan import features as server_features
 from tests.integration.conftest import Project, api, deployments_of, read_deployment
 
@@ -243,3 +244,39 @@ def test_a_feature_newer_than_the_server_is_refused_before_any_write(
         api(url, "POST", "/variables/filter", {"variables": {"name": {"any_": [f"v_{s}"]}}}) == []
     )
     assert dispatch(["plan", "-f", str(project.config), "--env", "dev"]) == 1
+
+
+def test_a_server_older_than_supported_is_refused_before_any_write(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The server's version is read before anything else: a supported server is planned;
+    one older than Prefect 3.4 (`make test-compat` runs this test against a 3.1 server
+    too) is refused, with nothing written."""
+    url = project.servers.url("dev")
+    version = api(url, "GET", "/admin/version")
+    s = uuid.uuid4().hex[:8]
+    project.write(
+        f"variables:\n  v_{s}: {{value: 1}}\n"
+        "deployments:\n  - {name: scheduled, entrypoint: flows/main.py:main,\n"
+        "     work_pool: {name: pool-dev}, environments: {dev: {}},\n"
+        "     schedules: [{cron: '0 6 * * *', timezone: UTC}]}\n"
+    )
+    capsys.readouterr()
+    plan = ["plan", "-f", str(project.config), "--env", "dev", "--detailed-exitcode"]
+    if (parse_version(version) or (0, 0, 0)) >= OLDEST_SERVER:
+        assert dispatch(plan) == 2  # changes to make, nothing refused
+        assert "upgrade the server" not in capsys.readouterr().err
+        return
+    assert _apply(project) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: environment 'dev' ({url}) runs Prefect {version}; flowfleet plans and applies "
+        "against Prefect 3.4.0 or newer servers (docs/compatibility.md): upgrade the server "
+        "(nothing was written)\n"
+    )
+    assert deployments_of(url, project.flow) == []
+    assert api(url, "POST", "/flows/filter", {"flows": {"name": {"any_": [project.flow]}}}) == []
+    # not even the lock, the ownership ledger or the generation variable
+    names = [v["name"] for v in api(url, "POST", "/variables/filter", {})]
+    assert [n for n in names if n == f"v_{s}" or project.root.name.lower() in n] == []
+    assert dispatch(plan) == 1

@@ -9,13 +9,11 @@ oldest supported version) on; the features below are refused by older servers (4
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from flowfleet.model.resources import Deployment
-
-Version = tuple[int, int, int]
+from flowfleet.model.versions import Version, parse_version, version_text
 
 
 @dataclass(frozen=True)
@@ -47,15 +45,6 @@ FEATURES = (
 )
 
 
-def parse_version(text: str | None) -> Version | None:
-    """`3.4.25` (also `3.5.0.dev1`, `3.4.25+cloud`) → (3, 4, 25); None if not a version."""
-    match = re.match(r"\s*(\d+)\.(\d+)(?:\.(\d+))?", text or "")
-    if match is None:
-        return None
-    major, minor, patch = match.groups()
-    return int(major), int(minor), int(patch or 0)
-
-
 def unsupported(
     server_version: str | None,
     environment: str,
@@ -70,12 +59,8 @@ def unsupported(
         return []
     return [
         f"environment '{environment}' ({url}) runs Prefect {server_version}, which lacks "
-        f"{f.name}: that needs Prefect {_text(f.since)} or newer; upgrade the server "
+        f"{f.name}: that needs Prefect {version_text(f.since)} or newer; upgrade the server "
         "(nothing was written)"
         for f in (FEATURES if features is None else features)
         if version < f.since and f.used(deployments)
     ]
-
-
-def _text(version: Version) -> str:
-    return ".".join(str(part) for part in version)

@@ -15,7 +15,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
+from flowfleet.errors import FlowfleetError
 from flowfleet.model.resources import Deployment, LiveDeployment, LiveState, Schedule
+from flowfleet.model.target import Target
+from flowfleet.model.versions import OLDEST_SERVER, parse_version, version_text
 from flowfleet.server import wire
 from flowfleet.server.api import Api, ApiError
 
@@ -27,11 +30,12 @@ async def read_live(
     names = sorted(set(flow_names))
     of_flows = wire.FlowFilter(name=wire.AnyOf(any_=names))
     marked = wire.DeploymentFilter(tags=wire.AllOf(all_=[marker]))
-    owned, flows, live_pools, version = await asyncio.gather(
+    version = await read_server_version(api)
+    refuse_too_old(api.target, version)
+    owned, flows, live_pools = await asyncio.gather(
         _deployments(api, wire.DeploymentsFilter(deployments=marked)),
         api.read_all("/flows/filter", wire.FlowsFilter(flows=of_flows), wire.Flow),
         api.read_all("/work_pools/filter", wire.work_pools_named(pools), wire.WorkPoolResponse),
-        read_server_version(api),
     )
     not_owned = wire.DeploymentFilter(id=wire.NotAnyOf(not_any_=[d.id for d in owned]))
     others = await _deployments(api, wire.DeploymentsFilter(flows=of_flows, deployments=not_owned))
@@ -50,6 +54,22 @@ async def read_live(
         work_pools=frozenset(p.name for p in live_pools),
         server_version=version,
     )
+
+
+class ServerTooOld(FlowfleetError):
+    """The environment's server runs a Prefect older than flowfleet supports."""
+
+
+def refuse_too_old(target: Target, version: str | None) -> None:
+    """ServerTooOld if `version` is older than the oldest supported server (an unknown
+    version, e.g. behind a proxy that hides it, is let through)."""
+    parsed = parse_version(version)
+    if parsed is not None and parsed < OLDEST_SERVER:
+        raise ServerTooOld(
+            f"environment '{target.environment}' ({target.url}) runs Prefect {version}; "
+            f"flowfleet plans and applies against Prefect {version_text(OLDEST_SERVER)} or "
+            "newer servers (docs/compatibility.md): upgrade the server (nothing was written)"
+        )
 
 
 async def read_server_version(api: Api) -> str | None:
