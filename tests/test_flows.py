@@ -627,9 +627,10 @@ ENTRYPOINT_ERRORS = [
         " PATH.py:FUNCTION with the path of the Python file that defines the flow",
     ),
     (
-        "flows.hello:hello",
-        "entrypoint 'flows.hello:hello': 'flows.hello' is not a .py file; expected"
-        " PATH.py:FUNCTION with the path of the Python file that defines the flow",
+        "flows.helo:hello",
+        "entrypoint 'flows.helo:hello' names module 'flows.helo', which is not a file under"
+        " the project folder (looked for flows/helo.py, flows/helo/__init__.py and the same"
+        " under src/); write the path of the flow file, e.g. 'flows/etl.py:my_flow'",
     ),
     (
         "flows/helo.py:hello",
@@ -676,6 +677,23 @@ def test_entrypoint_errors(project: Path, entrypoint: str, message: str) -> None
     with pytest.raises(EntrypointError) as caught:
         inspect_flow(project, entrypoint)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("entrypoint", "file"),
+    [
+        ("flows.hello:hello", "flows/hello.py"),
+        ("pipelines.daily:hello", "src/pipelines/daily.py"),
+        ("pipelines:hello", "src/pipelines/__init__.py"),
+    ],
+)
+def test_module_entrypoints_are_read_from_the_project(
+    project: Path, entrypoint: str, file: str
+) -> None:
+    """Prefect imports `module.path:function` entrypoints; flowfleet reads the module's file
+    under the project folder (or its src/ folder) the same way as a path."""
+    write(project, FLOW, file)
+    assert inspect_flow(project, entrypoint) == inspect_flow(project, f"{file}:hello")
 
 
 def test_missing_file_without_a_close_match_names_the_project_folder(project: Path) -> None:

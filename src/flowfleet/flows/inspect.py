@@ -80,8 +80,27 @@ def _split(entrypoint: str) -> tuple[str, str]:
     return written, function
 
 
+def _module_file(root: Path, written: str, entrypoint: str) -> str:
+    """The file of a `module.path:function` entrypoint (Prefect imports it), under the project
+    folder or its `src/` folder, relative to the project folder."""
+    parts = written.split(".")
+    for base in ("", "src/"):
+        for candidate in (f"{base}{'/'.join(parts)}.py", f"{base}{'/'.join(parts)}/__init__.py"):
+            if (root / candidate).is_file():
+                return candidate
+    path = "/".join(parts)
+    looked = f"{path}.py, {path}/__init__.py and the same under src/"
+    raise EntrypointError(
+        f"entrypoint {entrypoint!r} names module {written!r}, which is not a file under the"
+        f" project folder (looked for {looked}); write the path of the flow file,"
+        " e.g. 'flows/etl.py:my_flow'"
+    )
+
+
 def _locate(root: Path, written: str, entrypoint: str) -> tuple[Path, str]:
     """The resolved flow file and its path relative to the project folder."""
+    if _is_module(written):
+        written = _module_file(root, written, entrypoint)
     relative = Path(written)
     if relative.is_absolute():
         raise EntrypointError(
@@ -118,6 +137,12 @@ def _locate(root: Path, written: str, entrypoint: str) -> tuple[Path, str]:
     if not is_file:
         raise EntrypointError(f"flow file {written!r} does not exist{_nearby(path, written, base)}")
     return path, path.relative_to(base).as_posix()
+
+
+def _is_module(written: str) -> bool:
+    """`package.module` (dotted names, no `.py`), as Prefect accepts in entrypoints."""
+    parts = written.split(".")
+    return parts[-1] != "py" and all(p.isidentifier() and not keyword.iskeyword(p) for p in parts)
 
 
 def _nearby(path: Path, written: str, base: Path) -> str:
