@@ -508,6 +508,12 @@ NAME_CASES = [
     ("from prefect.flows import flow\n@flow\ndef my_flow(): ...", "my-flow"),
     ("from prefect import *\n@task\n@flow\ndef my_flow(): ...", "my-flow"),
     ("@flow\ndef first(): ...\n@flow(name='second')\ndef my_flow(): ...", "second"),
+    # Constant expressions that need no code to run (issue 13).
+    ("from prefect import flow\nNAME = 'x'\n@flow(name=NAME)\ndef my_flow(): ...", "x"),
+    ("from prefect import flow\n@flow(name=f'constant-name')\ndef my_flow(): ...", "constant-name"),
+    ("from prefect import flow\n@flow(name=f'x-{1}')\ndef my_flow(): ...", "x-1"),
+    ("B = 'etl'\nE = 'prod'\n@flow(name=f'{B}-{E!r}-' + 'x')\ndef my_flow(): ...", "etl-'prod'-x"),
+    ("A = 'a'\nB = A + '-b'\n@flow(name=B + '-c')\ndef my_flow(): ...", "a-b-c"),
 ]
 
 
@@ -535,14 +541,16 @@ DECORATOR_ERRORS = [
         " decorate it with @flow (from prefect import flow)",
     ),
     (
-        "from prefect import flow\nNAME = 'x'\n@flow(name=NAME)\ndef my_flow(): ...",
-        "flows/sample.py line 4: the flow name of 'my_flow' is NAME, not a string literal;"
-        ' flowfleet reads flows without running them, so it needs a literal name="..."',
+        "from prefect import flow\nimport os\n@flow(name=os.environ['N'])\ndef my_flow(): ...",
+        "flows/sample.py line 4: the flow name of 'my_flow' is os.environ['N'], which flowfleet"
+        " cannot know without running code; write it as a string (a literal, a module-level"
+        ' NAME = "..." constant, or an f-string or + of those): name="..."',
     ),
     (
-        "from prefect import flow\n@flow(name=f'x-{1}')\ndef my_flow(): ...",
-        "flows/sample.py line 3: the flow name of 'my_flow' is f'x-{1}', not a string literal;"
-        ' flowfleet reads flows without running them, so it needs a literal name="..."',
+        "from prefect import flow\n@flow(name=f'x-{get()}')\ndef my_flow(): ...",
+        "flows/sample.py line 3: the flow name of 'my_flow' is f'x-{get()}', which flowfleet"
+        " cannot know without running code; write it as a string (a literal, a module-level"
+        ' NAME = "..." constant, or an f-string or + of those): name="..."',
     ),
     (
         "from prefect import flow\n@flow(**OPTIONS)\ndef my_flow(): ...",
@@ -619,9 +627,10 @@ ENTRYPOINT_ERRORS = [
         " PATH.py:FUNCTION with the path of the Python file that defines the flow",
     ),
     (
-        "flows.hello:hello",
-        "entrypoint 'flows.hello:hello': 'flows.hello' is not a .py file; expected"
-        " PATH.py:FUNCTION with the path of the Python file that defines the flow",
+        "flows.helo:hello",
+        "entrypoint 'flows.helo:hello' names module 'flows.helo', which is not a file under"
+        " the project folder (looked for flows/helo.py, flows/helo/__init__.py and the same"
+        " under src/); write the path of the flow file, e.g. 'flows/etl.py:my_flow'",
     ),
     (
         "flows/helo.py:hello",
@@ -668,6 +677,23 @@ def test_entrypoint_errors(project: Path, entrypoint: str, message: str) -> None
     with pytest.raises(EntrypointError) as caught:
         inspect_flow(project, entrypoint)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("entrypoint", "file"),
+    [
+        ("flows.hello:hello", "flows/hello.py"),
+        ("pipelines.daily:hello", "src/pipelines/daily.py"),
+        ("pipelines:hello", "src/pipelines/__init__.py"),
+    ],
+)
+def test_module_entrypoints_are_read_from_the_project(
+    project: Path, entrypoint: str, file: str
+) -> None:
+    """Prefect imports `module.path:function` entrypoints; flowfleet reads the module's file
+    under the project folder (or its src/ folder) the same way as a path."""
+    write(project, FLOW, file)
+    assert inspect_flow(project, entrypoint) == inspect_flow(project, f"{file}:hello")
 
 
 def test_missing_file_without_a_close_match_names_the_project_folder(project: Path) -> None:

@@ -381,7 +381,7 @@ DOCS_TEMPLATING_NAMED_WARNINGS = dedent(
     prefect.yaml:17:12: warning: '{{ build-image.tag }}' kept as written: it is the output of a build or push step, which flowfleet does not run; write the value
     prefect.yaml:20:5: warning: '{{ prefect.variables.some_common_tag }}' kept as written: prefect deploy resolves it when deploying, flowfleet does not; write the value or a ${VAR}
     prefect.yaml:32:14: warning: '{{ build-image.image }}' (the image a build step made) is now ${IMAGE}: CI builds the image and sets IMAGE to its tag
-    prefect.yaml:33:23: warning: '{{ prefect.blocks.kubernetes-cluster-config.my-favorite-config }}' kept as written: prefect deploy resolves it when deploying, flowfleet does not; write the value or a ${VAR}
+    prefect.yaml:16:3: warning: deployment 'k8s' has no pull steps; prefect deploy would store set_working_directory to the folder it ran in (/opt/prefect/<folder> if it built an image), a path of that machine, so none is written: add pull_steps (e.g. set_working_directory to where the worker has the code), or a worker cannot find the flow file
     """  # noqa: E501
 )
 
@@ -518,11 +518,11 @@ EVERY_FIELD_WARNINGS = dedent(
     prefect.yaml:22:9: warning: 'day_or' left out: prefect deploy ignores it on interval schedules (it is for cron schedules)
     prefect.yaml:25:9: warning: 'replaces' left out: flowfleet identifies schedules by their 'slug'
     prefect.yaml:29:9: warning: an empty schedule left out (prefect deploy refuses it: 'Unknown schedule type')
-    prefect.yaml:34:22: warning: '{{ prefect.variables.stage }}' kept as written: prefect deploy resolves it when deploying, flowfleet does not; write the value or a ${VAR}
     prefect.yaml:35:7: warning: 'priority' left out: prefect deploy ignores it in work_pool
     prefect.yaml:41:7: warning: 'collision_strategy' left out: flowfleet sets the limit only
     prefect.yaml:44:5: warning: 'triggers' left out: flowfleet does not manage automations yet
     prefect.yaml:47:5: warning: 'color' left out: not a prefect.yaml deployment field
+    prefect.yaml:48:5: warning: deployment 'weekly' has no pull steps; prefect deploy would store set_working_directory to the folder it ran in (/opt/prefect/<folder> if it built an image), a path of that machine, so none is written: add pull_steps (e.g. set_working_directory to where the worker has the code), or a worker cannot find the flow file
     """  # noqa: E501
 )
 
@@ -715,7 +715,8 @@ def test_prefect_placeholders_are_not_flowfleet_variables(
     assert dispatch(["import", "prefect.yaml"]) == 0
     captured = capsys.readouterr()
     assert "      command: echo $${HOME} $$${X} ${USER} {{ $not-a-name }}\n" in captured.out
-    assert captured.err == (
+    assert captured.err.split("\n")[0] + "\n" == (
         "prefect.yaml:2:11: warning: '{{ $not-a-name }}' kept as written: 'not-a-name' is "
         "not a variable name that ${...} takes\n"
     )
+    assert "deployment 'a' has no pull steps" in captured.err

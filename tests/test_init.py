@@ -133,7 +133,7 @@ from prefect import flow
 
 from mypackage import Settings
 
-NAME = "dynamic"
+NAME = "-".join(["dy", "namic"])  # a call: known only by running the file
 
 
 class Color(enum.Enum):
@@ -225,8 +225,9 @@ def test_init_declares_one_deployment_per_flow_found(
     assert captured.err == (
         "warning: flows/broken.py: not declared: flows/broken.py line 4: invalid syntax\n"
         "warning: pipelines/typed.py:dynamic: not declared: pipelines/typed.py line 47: the "
-        "flow name of 'dynamic' is NAME, not a string literal; flowfleet reads flows without "
-        'running them, so it needs a literal name="..."\n'
+        "flow name of 'dynamic' is NAME, which flowfleet cannot know without running code; "
+        "write it as a string (a literal, a module-level NAME = \"...\" constant, or an "
+        'f-string or + of those): name="..."\n'
     )
     config = (repo / "flowfleet.yaml").read_text()
     assert config[config.index("deployments:") :] == DEPLOYMENTS

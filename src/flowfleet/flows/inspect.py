@@ -19,7 +19,14 @@ from flowfleet.config.checks import shown
 from flowfleet.errors import FlowfleetError
 from flowfleet.flows.parameters import ParameterProblem, check_parameters
 from flowfleet.flows.schema import SignatureError, build_signature, runtime_model
-from flowfleet.flows.source import SourceModule, flow_decorator, read_module
+from flowfleet.flows.source import (
+    UNKNOWN,
+    SourceModule,
+    constant_value,
+    files_changed,
+    flow_decorator,
+    read_module,
+)
 from flowfleet.flows.types import Flow
 
 __all__ = ["EntrypointError", "Flow", "ParameterProblem", "check_parameters", "inspect_flow"]
@@ -44,7 +51,11 @@ def inspect_flow(root: Path, entrypoint: str) -> Flow:
         stat = path.stat()
     except OSError as exc:
         raise EntrypointError(f"cannot read {display}: {exc.strerror}") from None
-    found = _load_flow(str(path), stat.st_mtime_ns, stat.st_size, display, function)
+    found = _load_flow(str(path), stat.st_mtime_ns, stat.st_size, display, function, str(root))
+    if isinstance(found, Flow) and files_changed(found._files):  # a module it imports changed
+        read_module.cache_clear()
+        _load_flow.cache_clear()
+        found = _load_flow(str(path), stat.st_mtime_ns, stat.st_size, display, function, str(root))
     if isinstance(found, str):
         raise EntrypointError(" ".join(found.splitlines()))  # one line, whatever Python said
     return found
@@ -69,8 +80,27 @@ def _split(entrypoint: str) -> tuple[str, str]:
     return written, function
 
 
+def _module_file(root: Path, written: str, entrypoint: str) -> str:
+    """The file of a `module.path:function` entrypoint (Prefect imports it), under the project
+    folder or its `src/` folder, relative to the project folder."""
+    parts = written.split(".")
+    for base in ("", "src/"):
+        for candidate in (f"{base}{'/'.join(parts)}.py", f"{base}{'/'.join(parts)}/__init__.py"):
+            if (root / candidate).is_file():
+                return candidate
+    path = "/".join(parts)
+    looked = f"{path}.py, {path}/__init__.py and the same under src/"
+    raise EntrypointError(
+        f"entrypoint {entrypoint!r} names module {written!r}, which is not a file under the"
+        f" project folder (looked for {looked}); write the path of the flow file,"
+        " e.g. 'flows/etl.py:my_flow'"
+    )
+
+
 def _locate(root: Path, written: str, entrypoint: str) -> tuple[Path, str]:
     """The resolved flow file and its path relative to the project folder."""
+    if _is_module(written):
+        written = _module_file(root, written, entrypoint)
     relative = Path(written)
     if relative.is_absolute():
         raise EntrypointError(
@@ -109,6 +139,12 @@ def _locate(root: Path, written: str, entrypoint: str) -> tuple[Path, str]:
     return path, path.relative_to(base).as_posix()
 
 
+def _is_module(written: str) -> bool:
+    """`package.module` (dotted names, no `.py`), as Prefect accepts in entrypoints."""
+    parts = written.split(".")
+    return parts[-1] != "py" and all(p.isidentifier() and not keyword.iskeyword(p) for p in parts)
+
+
 def _nearby(path: Path, written: str, base: Path) -> str:
     """A did-you-mean among the .py files next to a missing flow file."""
     try:
@@ -122,8 +158,10 @@ def _nearby(path: Path, written: str, base: Path) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _load_flow(path: str, mtime_ns: int, size: int, display: str, function: str) -> Flow | str:
-    module = read_module(path, mtime_ns, size, display)
+def _load_flow(
+    path: str, mtime_ns: int, size: int, display: str, function: str, root: str
+) -> Flow | str:
+    module = read_module(path, mtime_ns, size, display, str(Path(root).resolve()))
     if isinstance(module, str):
         return module
     try:
@@ -150,14 +188,14 @@ def _flow(module: SourceModule, display: str, function: str) -> Flow:
             f"{where}: @flow of '{function}' is given a positional argument; pass options"
             ' by keyword, e.g. @flow(name="...")'
         )
-    name = _flow_name(options, function, where)
+    name = _flow_name(options, function, where, module.names)
     try:
         signature = build_signature(func, module.names, ast.get_docstring(func, clean=False))
         validates = _literal_option(options, "validate_parameters") is not False
         model = runtime_model(function, signature.fields) if validates else None
     except SignatureError as exc:
         raise EntrypointError(f"{where}: {exc}") from None
-    return Flow(name, function, signature.schema, signature, model)
+    return Flow(name, function, signature.schema, signature, model, _files=module.files)
 
 
 def _no_function(module: SourceModule, display: str, function: str) -> str:
@@ -174,8 +212,11 @@ def _no_function(module: SourceModule, display: str, function: str) -> str:
     return f"{message}; it defines no top-level functions"
 
 
-def _flow_name(options: list[ast.keyword], function: str, where: str) -> str:
-    """The literal `name=` of the decorator, else Prefect's default from the function name."""
+def _flow_name(
+    options: list[ast.keyword], function: str, where: str, names: dict[str, object]
+) -> str:
+    """The `name=` of the decorator (a constant expression: a literal, a module constant, an
+    f-string or `+` of those), else Prefect's default from the function name."""
     default = function.replace("_", "-")  # exactly Prefect 3: fn.__name__.replace("_", "-")
     given = next((o.value for o in options if o.arg == "name"), None)
     if given is None and any(o.arg is None for o in options):
@@ -185,12 +226,14 @@ def _flow_name(options: list[ast.keyword], function: str, where: str) -> str:
         )
     if given is None:
         return default
-    if not isinstance(given, ast.Constant) or not isinstance(given.value, str | None):
+    value = constant_value(given, names)
+    if value is UNKNOWN or not isinstance(value, str | None):
         raise EntrypointError(
-            f"{where}: the flow name of '{function}' is {_short(given)}, not a string literal;"
-            ' flowfleet reads flows without running them, so it needs a literal name="..."'
+            f"{where}: the flow name of '{function}' is {_short(given)}, which flowfleet cannot"
+            " know without running code; write it as a string (a literal, a module-level"
+            ' NAME = "..." constant, or an f-string or + of those): name="..."'
         )
-    name = given.value or default  # like Prefect: an empty name means the default
+    name = value or default  # like Prefect: an empty name means the default
     bad = sorted({c for c in name if c in _BANNED_NAME_CHARACTERS})
     if bad:
         raise EntrypointError(

@@ -15,7 +15,7 @@ def wrong_value_at(flow: Flow, path: list[Any], values: dict[str, Any], label: s
     schema = flow.parameter_schema["properties"][name]
     value, where = values[name], label or name
     for step in path[1:]:
-        schema = _resolve(schema, definitions)
+        schema = _resolve(_not_null(schema, value), definitions)
         if "anyOf" in schema or "oneOf" in schema:
             break  # describe the whole union rather than guess which member was meant
         inner = _inner_schema(schema, step, value)
@@ -24,6 +24,15 @@ def wrong_value_at(flow: Flow, path: list[Any], values: dict[str, Any], label: s
         schema, value = inner, value[step]
         where += f"[{step}]" if isinstance(step, int) else f"[{step!r}]"
     return wrong_value(flow, where, _describe(schema, definitions), value)
+
+
+def _not_null(schema: dict[str, Any], value: Any) -> dict[str, Any]:
+    """The one other member of an `Optional[...]` union, for a value that is not null."""
+    options = schema.get("anyOf")
+    if value is None or not isinstance(options, list):
+        return schema
+    others = [o for o in options if o != {"type": "null"}]
+    return others[0] if len(others) == 1 and len(options) == 2 else schema
 
 
 def _inner_schema(schema: dict[str, Any], step: Any, value: Any) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ import difflib
 import inspect
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
@@ -31,6 +31,7 @@ class ParameterProblem:
 
     parameter: str | None  # the parameter the problem is about (None for whole-set problems)
     message: str
+    missing: bool = field(default=False, compare=False)  # a required parameter not given
 
 
 def check_parameters(
@@ -113,7 +114,7 @@ def _missing(flow: Flow, name: str, declared: tuple[Parameter, ...]) -> Paramete
         message += (
             f" (with enforce_parameter_schema the Prefect server requires it; pass {name}: {empty})"
         )
-    return ParameterProblem(name, message)
+    return ParameterProblem(name, message, missing=True)
 
 
 def _inside_kwargs(declared: tuple[Parameter, ...], values: dict[str, Any]) -> dict[str, Any]:

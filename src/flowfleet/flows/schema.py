@@ -71,12 +71,16 @@ def build_signature(func: FunctionNode, names: dict[str, object], doc: str | Non
     schema_fields: dict[str, Any] = {}
     runtime_fields: dict[str, Any] = {}
     parameters: list[Parameter] = []
+    libraries: dict[str, str] = {}
     for position, (arg, kind, default) in enumerate(_arguments(func.args)):
         if arg.arg in ("self", "cls"):
             continue  # like Prefect: passed implicitly, not flow parameters (keeps positions)
         _check_name(arg.arg)
         variadic = kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
         description, extra = docs.get(arg.arg), {"position": position}
+        library = _library(arg.annotation, names)
+        if library is not None:
+            libraries[arg.arg] = library
         if variadic:
             type_, given = _variadic(kind, arg.annotation, names, rules)
         else:
@@ -91,7 +95,7 @@ def build_signature(func: FunctionNode, names: dict[str, object], doc: str | Non
             runtime_fields[arg.arg] = (type_, pydantic.Field(**given))
     schema = _payload(schema_fields)
     defaults = _known_defaults(runtime_fields)
-    return Signature(tuple(parameters), schema, runtime_fields, defaults, rules)
+    return Signature(tuple(parameters), schema, runtime_fields, defaults, rules, libraries)
 
 
 def _variadic(
@@ -248,6 +252,16 @@ def _annotation(node: ast.expr | None, names: dict[str, object]) -> Any:
     except Unevaluable:
         return Any
     return Any if isinstance(value, ModuleRef) else value
+
+
+def _library(node: ast.expr | None, names: dict[str, object]) -> str | None:
+    """The installed library an annotation needs, if that is why it cannot be evaluated."""
+    try:
+        if node is not None:
+            evaluate(node, names)
+    except Unevaluable as exc:
+        return exc.library
+    return None
 
 
 def _json_schema(title: str, fields: dict[str, Any]) -> dict[str, Any]:

@@ -11,112 +11,101 @@ a literal, an enum member or a whitelisted constructor called with literals
 from __future__ import annotations
 
 import ast
-import datetime
-import decimal
-import enum
 import functools
 import pathlib
-import typing
-import uuid
-import warnings
-from collections import abc
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
 
-import pydantic
-
-FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-@dataclass(frozen=True)
-class ModuleRef:
-    """A name bound to a (whitelisted or not) module, e.g. `dt` after `import datetime as dt`."""
-
-    name: str
-
-
-class _Unknown:
-    """A name bound to something flowfleet cannot know without running the module."""
-
-
-UNKNOWN = _Unknown()
-FLOW_DECORATOR = ModuleRef("prefect.flow")  # stands for the `prefect.flow` object itself
-FIELD = ModuleRef("pydantic.Field")  # stands for `pydantic.Field`, called only with literals
-
-_TYPING_NAMES = "Any Optional Union List Dict Tuple Set FrozenSet Literal Annotated Sequence"
-_TYPING: dict[str, object] = {n: getattr(typing, n) for n in [*_TYPING_NAMES.split(), "Mapping"]}
-_SAFE: dict[str, dict[str, object]] = {
-    "builtins": {
-        t.__name__: t
-        for t in (int, str, float, bool, bytes, list, dict, tuple, set, frozenset, complex)
-    },
-    "typing": _TYPING,
-    "typing_extensions": _TYPING,
-    "datetime": {t.__name__: t for t in (datetime.date, datetime.datetime, datetime.time)}
-    | {"timedelta": datetime.timedelta},
-    "uuid": {"UUID": uuid.UUID},
-    "pathlib": {"Path": pathlib.Path},
-    "decimal": {"Decimal": decimal.Decimal},
-    "collections.abc": {"Sequence": abc.Sequence, "Mapping": abc.Mapping},
-    "enum": {n: getattr(enum, n) for n in ("Enum", "IntEnum", "StrEnum") if hasattr(enum, n)},
-    "prefect": {"flow": FLOW_DECORATOR},
-    "prefect.flows": {"flow": FLOW_DECORATOR},
-    "pydantic": {"Field": FIELD},
-    "pydantic.fields": {"Field": FIELD},
-}
-_PACKAGES = {"collections"}  # parents of whitelisted modules (`import collections.abc`)
-# Defaults constructible from literal arguments without side effects (`date(2024, 1, 1)`);
-# not bytes: `bytes(10**9)` would allocate a gigabyte.
-_CONSTRUCTORS: tuple[object, ...] = (
-    *(t for t in _SAFE["builtins"].values() if t is not bytes),
-    *_SAFE["datetime"].values(),
-    uuid.UUID,
-    pathlib.Path,
-    decimal.Decimal,
+from flowfleet.flows.classes import build_class
+from flowfleet.flows.evaluate import (
+    FIELD,
+    FLOW_DECORATOR,
+    UNKNOWN,
+    Constant,
+    Foreign,
+    FunctionNode,
+    ModuleRef,
+    ProjectModule,
+    Unevaluable,
+    attribute,
+    constant_value,
+    default_value,
+    evaluate,
+    is_whitelisted,
+    safe_names,
 )
 
+__all__ = [
+    "FIELD",
+    "FLOW_DECORATOR",
+    "UNKNOWN",
+    "Foreign",
+    "FunctionNode",
+    "ModuleRef",
+    "SourceModule",
+    "Unevaluable",
+    "constant_value",
+    "default_value",
+    "evaluate",
+    "flow_decorator",
+    "module_names",
+    "read_module",
+]
 
-class Unevaluable(Exception):
-    """The expression cannot be evaluated statically."""
 
-
-def _attribute(module: str, name: str) -> object:
-    child = f"{module}.{name}"
-    if child in _SAFE or child in _PACKAGES:
-        return ModuleRef(child)
-    return _SAFE.get(module, {}).get(name, UNKNOWN)
-
-
-def module_names(tree: ast.Module) -> dict[str, object]:
-    """What each module-level name is bound to, as far as it can be known statically."""
+def module_names(tree: ast.Module, importer: _Importer | None = None) -> dict[str, object]:
+    """What each module-level name is bound to, as far as it can be known statically; the
+    project's own modules are read through `importer` (None: every import is foreign)."""
     # Unbound `flow` / `prefect` count as Prefect's (e.g. after `from prefect import *`).
     names: dict[str, object] = {"flow": FLOW_DECORATOR, "prefect": ModuleRef("prefect")}
-    names |= _SAFE["builtins"]
+    names |= safe_names("builtins")
     for node in _statements(tree.body):
         if isinstance(node, ast.Import):
             for alias in node.names:
-                top = alias.name.partition(".")[0]
-                names[alias.asname or top] = ModuleRef(alias.name if alias.asname else top)
+                names[alias.asname or alias.name.partition(".")[0]] = _imported(alias, importer)
         elif isinstance(node, ast.ImportFrom):
-            module = "" if node.level else node.module or ""
-            for alias in node.names:
-                if alias.name == "*":
-                    names |= _SAFE.get(module, {})
-                else:
-                    names[alias.asname or alias.name] = _attribute(module, alias.name)
+            names |= _imported_from(node, importer)
         elif isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             single = len(targets) == 1 and isinstance(targets[0], ast.Name)
-            value = _alias_value(node.value, names) if single else UNKNOWN
+            value = _assigned(node.value, names) if single else UNKNOWN
             names |= {name: value for target in targets for name in _target_names(target)}
         elif isinstance(node, ast.AugAssign):
             names |= {name: UNKNOWN for name in _target_names(node.target)}
         elif isinstance(node, ast.ClassDef):
-            names[node.name] = _enum_class(node, names)
+            names[node.name] = build_class(node, names)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             names[node.name] = UNKNOWN
     return names
+
+
+def _imported(alias: ast.alias, importer: _Importer | None) -> object:
+    """What `import a.b [as c]` binds."""
+    top = alias.name.partition(".")[0]
+    bound = alias.name if alias.asname else top
+    if is_whitelisted(top) or importer is None:
+        return ModuleRef(bound)
+    found = importer(bound, 0)
+    return found if found is not None else ModuleRef(bound)
+
+
+def _imported_from(node: ast.ImportFrom, importer: _Importer | None) -> dict[str, object]:
+    """What `from module import a, b as c` binds: names of the project's own modules are
+    read from their source, those of whitelisted modules are known, the rest is foreign."""
+    module = node.module or ""
+    found = None
+    if importer is not None and (node.level or not is_whitelisted(module.partition(".")[0])):
+        found = importer(module, node.level)
+    if found is None and node.level:
+        return {alias.asname or alias.name: UNKNOWN for alias in node.names if alias.name != "*"}
+    if found is not None:
+        if any(alias.name == "*" for alias in node.names):
+            return {k: v for k, v in found.names.items() if not k.startswith("_")}
+        return {alias.asname or alias.name: found.attribute(alias.name) for alias in node.names}
+    if any(alias.name == "*" for alias in node.names):
+        return dict(safe_names(module))
+    return {alias.asname or alias.name: attribute(module, alias.name) for alias in node.names}
 
 
 _BLOCKS = (ast.If, ast.Try, getattr(ast, "TryStar", ast.Try), ast.With, ast.AsyncWith)
@@ -143,145 +132,25 @@ def _target_names(target: ast.expr) -> Iterator[str]:
         yield from _target_names(target.value)
 
 
-def _alias_value(node: ast.expr, names: dict[str, object]) -> object:
-    """The value of `Mode = Literal["a", "b"]`-style type aliases (a plain string is data)."""
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return UNKNOWN
+def _assigned(node: ast.expr, names: dict[str, object]) -> object:
+    """What `NAME = value` binds: a constant (`"x"`, `f"{BASE}-x"`), a type alias
+    (`Mode = Literal["a", "b"]`), a default-like value (`Color.RED`), else UNKNOWN."""
+    value = constant_value(node, names)
+    if value is not UNKNOWN:
+        return Constant(value)
     try:
         return evaluate(node, names)
-    except Unevaluable:
-        return UNKNOWN
-
-
-def _enum_class(node: ast.ClassDef, names: dict[str, object]) -> object:
-    """A real Enum built from `class Color(str, Enum): RED = "red"`, else UNKNOWN."""
-    try:
-        bases = [evaluate(base, names) for base in node.bases]
-    except Unevaluable:
-        return UNKNOWN
-    kinds = [b for b in bases if isinstance(b, type) and issubclass(b, enum.Enum)]
-    mixins = [b for b in bases if b in (str, int)]
-    if len(kinds) != 1 or len(bases) != len(mixins) + 1 or node.keywords or node.decorator_list:
-        return UNKNOWN
-    body = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
-    members: list[tuple[str, object]] = []
-    for stmt in body:
-        if isinstance(stmt, ast.Pass):
-            continue
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
-            return UNKNOWN
-        target = stmt.targets[0]
-        if not isinstance(target, ast.Name) or target.id.startswith("_"):
-            return UNKNOWN
-        try:
-            members.append((target.id, ast.literal_eval(stmt.value)))
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            return UNKNOWN
-    try:  # the functional API: no code from the flow file runs
-        functional: Any = kinds[0]
-        built: type[enum.Enum] = functional(node.name, members, type=mixins[0] if mixins else None)
-    except (TypeError, ValueError):
-        return UNKNOWN
-    built.__doc__ = ast.get_docstring(node, clean=False)  # pydantic turns it into "description"
-    return built
-
-
-def evaluate(node: ast.expr, names: dict[str, object], depth: int = 0) -> object:
-    """The typing object an annotation expression stands for; raises Unevaluable."""
-    if depth > 20:
-        raise Unevaluable("too deeply nested")
-    if isinstance(node, ast.Constant):
-        if node.value is None:
-            return None
-        if isinstance(node.value, str):  # a string annotation: parse and evaluate it the same way
-            try:
-                inner = ast.parse(node.value.strip(), mode="eval").body
-            except SyntaxError as exc:
-                raise Unevaluable(node.value) from exc
-            return evaluate(inner, names, depth + 1)
-    elif isinstance(node, ast.Name):
-        return _known(names.get(node.id, UNKNOWN))
-    elif isinstance(node, ast.Attribute):
-        base = evaluate(node.value, names, depth + 1)
-        if isinstance(base, ModuleRef):
-            return _known(_attribute(base.name, node.attr))
-    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        left, right = (evaluate(side, names, depth + 1) for side in (node.left, node.right))
-        return _apply(typing.Union, (left, right))
-    elif isinstance(node, ast.Subscript):
-        return _subscript(node, names, depth)
-    elif isinstance(node, ast.Call) and _is_type_of_none(node, names):
-        return type(None)
-    raise Unevaluable(ast.unparse(node))
-
-
-def _known(value: object) -> object:
-    if value is UNKNOWN:
-        raise Unevaluable("unknown name")
-    return value
-
-
-def _subscript(node: ast.Subscript, names: dict[str, object], depth: int) -> object:
-    base = evaluate(node.value, names, depth + 1)
-    elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-    if base is typing.Literal:
-        try:
-            return _apply(base, tuple(ast.literal_eval(e) for e in elts))
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as exc:
-            raise Unevaluable(ast.unparse(node)) from exc
-    if base is typing.Annotated:  # metadata such as Field(ge=1) would need code execution
-        return evaluate(elts[0], names, depth + 1)
-    return _apply(base, tuple(evaluate(e, names, depth + 1) for e in elts))
-
-
-def _apply(base: Any, args: tuple[object, ...]) -> object:
-    try:
-        return base[args if len(args) != 1 else args[0]]
-    except Exception as exc:  # any failure just means "not a type we know"
-        raise Unevaluable(repr(base)) from exc
-
-
-def _is_type_of_none(node: ast.Call, names: dict[str, object]) -> bool:
-    return (
-        isinstance(node.func, ast.Name)
-        and node.func.id == "type"
-        and "type" not in names
-        and len(node.args) == 1
-        and not node.keywords
-        and isinstance(node.args[0], ast.Constant)
-        and node.args[0].value is None
-    )
-
-
-def default_value(node: ast.expr, names: dict[str, object]) -> object:
-    """A parameter default known without running code (a literal, `Path("x")`, `Color.RED`,
-    or a `pydantic.Field(...)` of literals, as the FieldInfo it makes)."""
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        pass
-    try:
-        if isinstance(node, ast.Call):
-            func = evaluate(node.func, names)
-            if func is FIELD:
-                func = pydantic.Field
-            if any(func is c for c in (*_CONSTRUCTORS, pydantic.Field)) and callable(func):
-                args = [ast.literal_eval(a) for a in node.args]
-                kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
-                if len(kwargs) == len(node.keywords):
-                    with warnings.catch_warnings():  # e.g. Field(unknown=1) is deprecated
-                        warnings.simplefilter("ignore")
-                        return func(*args, **kwargs)
-        elif isinstance(node, ast.Attribute):
-            owner = evaluate(node.value, names)
-            if isinstance(owner, type) and issubclass(owner, enum.Enum):
-                return owner[node.attr]
-    except Exception:  # a failed guess only means "default unknown"
-        pass
-    return UNKNOWN
+    except Unevaluable as exc:
+        if exc.library is not None and isinstance(node, ast.Name | ast.Attribute):
+            return Foreign(exc.library, ast.unparse(node))
+    value = default_value(node, names)
+    return UNKNOWN if value is UNKNOWN else Constant(value)
 
 
 # --- The flow file ----------------------------------------------------------------------
+
+
+Stamp = tuple[str, int, int]  # a file read, as (path, mtime_ns, size)
 
 
 @dataclass(frozen=True)
@@ -290,11 +159,31 @@ class SourceModule:
 
     functions: dict[str, FunctionNode]  # top-level functions; the last definition wins
     names: dict[str, object]
+    files: tuple[Stamp, ...] = field(default=(), compare=False)  # project modules it read
 
 
 @functools.lru_cache(maxsize=256)
-def read_module(path: str, mtime_ns: int, size: int, display: str) -> SourceModule | str:
-    """The parsed flow file, or why it cannot be parsed (cached: failures are cheap to repeat)."""
+def read_module(
+    path: str, mtime_ns: int, size: int, display: str, root: str | None = None
+) -> SourceModule | str:
+    """The parsed flow file, or why it cannot be parsed (cached: failures are cheap to repeat).
+
+    With `root` (the project folder), the modules of the project it imports are read too.
+    """
+    tree = _parse(path, display)
+    if isinstance(tree, str):
+        return tree
+    functions = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    importer = _Importer(pathlib.Path(root), pathlib.Path(path)) if root is not None else None
+    names = module_names(tree, importer)
+    return SourceModule(functions, names, tuple(importer.files) if importer else ())
+
+
+def _parse(path: str, display: str) -> ast.Module | str:
     try:
         data = pathlib.Path(path).read_bytes()
     except OSError as exc:
@@ -306,19 +195,96 @@ def read_module(path: str, mtime_ns: int, size: int, display: str) -> SourceModu
         byte = data[exc.start]
         return f"{display} line {line}: not valid UTF-8 (byte 0x{byte:02x}); save it as UTF-8"
     try:
-        tree = ast.parse(text, filename=display)
+        return ast.parse(text, filename=display)
     except SyntaxError as exc:  # null bytes: SyntaxError without a line (ValueError < 3.11.4)
         return f"{display} line {exc.lineno}: {exc.msg}" if exc.lineno else f"{display}: {exc.msg}"
     except ValueError as exc:
         return f"{display}: {exc}"
     except (RecursionError, MemoryError):
         return f"{display}: too deeply nested for Python to parse"
-    functions = {
-        node.name: node
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-    }
-    return SourceModule(functions, module_names(tree))
+
+
+_READING = threading.local()  # the project modules being read (an import cycle stops there)
+
+
+class _Importer:
+    """Finds the project's own modules that a file imports, and reads them from source.
+
+    Looked up as Python would find them when Prefect loads the flow: next to the file, in
+    the folder above it, in the project folder and in its `src/` folder.
+    """
+
+    def __init__(self, root: pathlib.Path, path: pathlib.Path) -> None:
+        self.root, self.path = root.resolve(), path
+        self.files: list[Stamp] = []
+
+    def __call__(self, module: str, level: int) -> ProjectModule | None:
+        parts = module.split(".") if module else []
+        if level:
+            base = self.path.parent
+            for _ in range(level - 1):
+                base = base.parent
+            bases = [base]
+        else:
+            here = self.path.parent
+            bases = list(dict.fromkeys([here, here.parent, self.root, self.root / "src"]))
+        for base in bases:
+            found = self.load(base.joinpath(*parts), module)
+            if found is not None:
+                return found
+        return None
+
+    def load(self, where: pathlib.Path, name: str) -> ProjectModule | None:
+        """The module at `where` (`where.py` or the package `where/`), if the project has it."""
+        for file in (where.with_suffix(".py"), where / "__init__.py"):
+            try:
+                resolved = file.resolve()
+                if file.name == ".py" or not resolved.is_file():
+                    continue
+                stat = resolved.stat()
+            except (OSError, RuntimeError, ValueError):
+                continue
+            if not resolved.is_relative_to(self.root):
+                continue
+            return self._read(resolved, stat.st_mtime_ns, stat.st_size, name)
+        if where.is_dir() and where.resolve().is_relative_to(self.root):  # a namespace package
+            return ProjectModule(name, {}, lambda attr: self.load(where / attr, attr) or UNKNOWN)
+        return None
+
+    def _read(self, file: pathlib.Path, mtime_ns: int, size: int, name: str) -> ProjectModule:
+        reading: set[str] = getattr(_READING, "files", set())
+        _READING.files = reading
+        key = str(file)
+        self.files.append((key, mtime_ns, size))
+        module: SourceModule | str = "an import cycle"
+        if key not in reading:
+            reading.add(key)
+            try:
+                display = file.relative_to(self.root).as_posix()
+                module = read_module(key, mtime_ns, size, display, str(self.root))
+            finally:
+                reading.discard(key)
+        names = module.names if isinstance(module, SourceModule) else {}
+        self.files.extend(module.files if isinstance(module, SourceModule) else ())
+        package = file.parent if file.name == "__init__.py" else None
+
+        def submodule(attr: str) -> object:
+            found = self.load(package / attr, f"{name}.{attr}") if package else None
+            return UNKNOWN if found is None else found
+
+        return ProjectModule(name, names, submodule)
+
+
+def files_changed(files: tuple[Stamp, ...]) -> bool:
+    """Whether any of these files changed since it was read."""
+    for path, mtime_ns, size in files:
+        try:
+            stat = pathlib.Path(path).stat()
+        except OSError:
+            return True
+        if (stat.st_mtime_ns, stat.st_size) != (mtime_ns, size):
+            return True
+    return False
 
 
 def flow_decorator(func: FunctionNode, names: dict[str, object]) -> ast.expr | None:

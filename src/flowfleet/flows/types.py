@@ -29,6 +29,22 @@ class Flow:
     )
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What flowfleet could not read as Prefect would (for `validate --verbose`)."""
+        libraries = self._signature.libraries if self._signature is not None else {}
+        return tuple(
+            f"parameter {name!r} of flow {self.name!r} is annotated with a type from"
+            f" {library!r}, which flowfleet does not import; its schema is {{}}, as Prefect"
+            f" makes it where {library!r} is not installed"
+            for name, library in libraries.items()
+        )
+
+    # The project modules read for it, as (path, mtime_ns, size): a change invalidates it.
+    _files: tuple[tuple[str, int, int], ...] = field(
+        default=(), repr=False, compare=False, hash=False
+    )
+
 
 @dataclass(frozen=True)
 class Parameter:
@@ -48,3 +64,6 @@ class Signature:
     fields: dict[str, Any]  # pydantic fields of the parameters, by their own names
     defaults: dict[str, Any]  # the defaults known without running code
     rules: PrefectRules  # the installed Prefect's rules the schema was built with
+    # Parameters annotated with a type of an installed library, which flowfleet does not
+    # import: parameter name -> library.
+    libraries: dict[str, str] = field(default_factory=dict)

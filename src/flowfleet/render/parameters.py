@@ -1,44 +1,61 @@
-"""Check a rendered deployment's parameters (and each schedule's) against its flow."""
+"""Check a rendered deployment's parameters (and each schedule's) against its flow.
+
+Prefect checks a deployment's own parameters with required ones ignored: a trigger,
+`run_deployment(...)` or a person supplies them per run. So a required parameter the
+deployment leaves unset is an error only where a run is certain to lack it (a schedule of
+the deployment that does not supply it either), else a warning (nothing without
+`enforce_parameter_schema`, which is what that setting is for).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from flowfleet.config.document import DocPath
 from flowfleet.flows.inspect import Flow, check_parameters
 from flowfleet.render.deployments import Rendered
 
 
-def parameter_problems(flow: Flow, item: Rendered) -> Iterator[tuple[DocPath, str]]:
-    """(where, message) for every parameter problem of the deployment.
+@dataclass(frozen=True)
+class Finding:
+    """A parameter problem: where, what, and whether it is only a warning."""
 
-    A required parameter may be left out of the deployment's parameters when every
-    schedule supplies it: each scheduled run then has it.
-    """
+    path: DocPath
+    message: str
+    warning: bool = False
+
+
+def parameter_problems(flow: Flow, item: Rendered) -> Iterator[Finding]:
+    """Every parameter problem of the deployment and of its schedules."""
     deployment = item.deployment
-    params = deployment.parameters
-    schedules = deployment.schedules
-    required = set(flow.parameter_schema.get("required", []))
-    supplied_by_schedules = {
-        name for name in required if schedules and all(name in s.parameters for s in schedules)
-    }
-    for problem in check_parameters(
-        flow, params, enforce_schema=deployment.enforce_parameter_schema
-    ):
+    params, schedules = deployment.parameters, deployment.schedules
+    enforce = deployment.enforce_parameter_schema
+    for problem in check_parameters(flow, params, enforce_schema=enforce):
         name = problem.parameter
-        if name in supplied_by_schedules and name not in params:
-            continue
-        yield _where(item, name, params), problem.message
+        if not problem.missing:
+            yield Finding(_where(item, name, params), problem.message)
+        elif enforce and not schedules:
+            yield Finding(
+                item.origin("parameters"),
+                f"{problem.message} (unset here: each run must supply it, or the run is"
+                " refused; set it under parameters if every run needs the same value)",
+                warning=True,
+            )
     for index, schedule in enumerate(schedules):
-        if not schedule.parameters:
-            continue
         merged = {**params, **schedule.parameters}
-        for problem in check_parameters(
-            flow, merged, enforce_schema=deployment.enforce_parameter_schema
-        ):
-            if problem.parameter in schedule.parameters:
-                path = (*item.origin("schedules"), index, "parameters", problem.parameter)
-                yield path, f"schedule '{schedule.slug}': {problem.message}"
+        for problem in check_parameters(flow, merged, enforce_schema=enforce):
+            path = (*item.origin("schedules"), index)
+            if problem.missing:
+                yield Finding(
+                    path,
+                    f"schedule '{schedule.slug}': its runs lack required parameter"
+                    f" {problem.parameter!r} of flow {flow.name!r}; set it under the"
+                    " deployment's parameters or the schedule's",
+                )
+            elif problem.parameter in schedule.parameters:
+                path = (*path, "parameters", problem.parameter)
+                yield Finding(path, f"schedule '{schedule.slug}': {problem.message}")
 
 
 def _where(item: Rendered, name: str | None, params: dict[str, object]) -> DocPath:

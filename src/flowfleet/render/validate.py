@@ -49,7 +49,8 @@ class Desired:
     deployments: tuple[Rendered, ...]
     schemas: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # by entrypoint
     infrastructure: Infrastructure = field(default_factory=Infrastructure)
-    warnings: tuple[Problem, ...] = ()  # unset variables validate went on without
+    warnings: tuple[Problem, ...] = ()  # unset variables, parameters runs must supply
+    notes: tuple[Problem, ...] = ()  # what flowfleet read differently from Prefect (--verbose)
 
     @property
     def project(self) -> str:
@@ -136,7 +137,8 @@ def _validate_environment(
 ) -> Desired:
     rendered = render(loaded, environment, catalog.flow_name)
     infrastructure = render_infrastructure(loaded, environment, templates)
-    found = list(_environment_problems(loaded, environment, rendered, catalog))
+    warned: list[Problem] = []  # parameters each run must supply
+    found = list(_environment_problems(loaded, environment, rendered, catalog, warned))
     found += (
         Problem(loaded.locate(path, key=at_key), message)
         for path, at_key, message in job_variable_problems(
@@ -152,8 +154,22 @@ def _validate_environment(
         for r in rendered
         if catalog.error(r.deployment.entrypoint) is None
     }
-    warned = tuple(Problem(w.location, w.message, (environment,)) for w in warnings)
-    return Desired(loaded, environment, tuple(rendered), schemas, infrastructure, warned)
+    warned += warnings
+    notes = tuple(
+        Problem(loaded.locate(r.origin("entrypoint")), note, (environment,))
+        for r in rendered
+        if catalog.error(r.deployment.entrypoint) is None
+        for note in catalog.flow(r.deployment.entrypoint).notes
+    )
+    return Desired(
+        loaded,
+        environment,
+        tuple(rendered),
+        schemas,
+        infrastructure,
+        tuple(Problem(w.location, w.message, (environment,)) for w in warned),
+        notes,
+    )
 
 
 def _unset_variables(
@@ -184,7 +200,11 @@ def _config_problems(loaded: LoadedConfig) -> Iterable[Problem]:
 
 
 def _environment_problems(
-    loaded: LoadedConfig, environment: str, rendered: list[Rendered], catalog: FlowCatalog
+    loaded: LoadedConfig,
+    environment: str,
+    rendered: list[Rendered],
+    catalog: FlowCatalog,
+    warnings: list[Problem],
 ) -> Iterable[Problem]:
     first_seen: dict[tuple[str, str], Rendered] = {}
     for item in rendered:
@@ -195,8 +215,12 @@ def _environment_problems(
             yield Problem(located, error)
         else:
             flow = catalog.flow(deployment.entrypoint)
-            for path, message in parameter_problems(flow, item):
-                yield Problem(loaded.locate(path), message)
+            for finding in parameter_problems(flow, item):
+                found = Problem(loaded.locate(finding.path), finding.message)
+                if finding.warning:
+                    warnings.append(found)
+                else:
+                    yield found
         for placeholder in PLACEHOLDER.findall(deployment.name.replace("${", "$")):
             yield Problem(
                 loaded.locate(item.origin("name")),

@@ -7,16 +7,17 @@ equivalent is converted; what has not is left out with a warning at its file:lin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from flowfleet.config.document import DocPath, Document, parse_document
 from flowfleet.config.load import ConfigWarning, project_slug
-from flowfleet.errors import ConfigError, FlowfleetError
+from flowfleet.errors import ConfigError, FlowfleetError, Location
 from flowfleet.interop.importer.context import Context
 from flowfleet.interop.importer.deployments import deployment, pull_steps
 from flowfleet.interop.importer.dump import dump_config
+from flowfleet.interop.importer.duplicates import Duplicate, drop_earlier_duplicates
 
 __all__ = ["Converted", "convert", "dump_config", "read_prefect_yaml"]
 
@@ -28,6 +29,13 @@ _BUILD_AND_PUSH = (
     "image and passes its tag in ${IMAGE} (see docs/ci-cd.md)"
 )
 
+_NO_PULL = (
+    "deployment '{name}' has no pull steps; prefect deploy would store set_working_directory"
+    " to the folder it ran in (/opt/prefect/<folder> if it built an image), a path of that"
+    " machine, so none is written: add pull_steps (e.g. set_working_directory to where the"
+    " worker has the code), or a worker cannot find the flow file"
+)
+
 
 @dataclass(frozen=True)
 class Converted:
@@ -37,8 +45,16 @@ class Converted:
     warnings: tuple[ConfigWarning, ...]
 
 
-def read_prefect_yaml(path: Path, display: str | None = None) -> Document:
-    """Parse a prefect.yaml; every failure is a FlowfleetError naming the file."""
+@dataclass
+class PrefectDocument(Document):
+    """A parsed prefect.yaml, and the duplicate keys whose earlier values were dropped."""
+
+    duplicates: tuple[Duplicate, ...] = ()
+
+
+def read_prefect_yaml(path: Path, display: str | None = None) -> PrefectDocument:
+    """Parse a prefect.yaml; every failure is a FlowfleetError naming the file. A key given
+    twice in a mapping keeps its last value, as Prefect does (see duplicates.py)."""
     file = display or str(path)
     try:
         raw = path.read_bytes()
@@ -47,10 +63,17 @@ def read_prefect_yaml(path: Path, display: str | None = None) -> Document:
     hide = _HIDDEN.encode() not in raw
     if hide:
         raw = raw.replace(b"${", _HIDDEN.encode() + b"{")
+    duplicates: list[Duplicate] = []
+    try:
+        text, duplicates = drop_earlier_duplicates(raw.decode("utf-8-sig"))
+        raw = text.encode() if duplicates else raw
+    except UnicodeDecodeError:
+        pass  # the loader reports it
     document = parse_document(raw, file, environ={})
     if hide:
         document.data = _unhide(document.data)
-    return document
+    values = {f.name: getattr(document, f.name) for f in fields(Document)}
+    return PrefectDocument(**values, duplicates=tuple(duplicates))
 
 
 def convert(document: Document, environment: str) -> Converted:
@@ -68,6 +91,8 @@ def convert(document: Document, environment: str) -> Converted:
             document.locate(where),
         )
     context = Context(document, _step_ids(data))
+    for duplicate in getattr(document, "duplicates", ()):
+        _note_duplicate(context, document.file, duplicate)
     _note_build_and_push(context, data)
     config: dict[str, Any] = {}
     project = context.text(("name",), data.get("name"), "the project name")
@@ -78,7 +103,25 @@ def convert(document: Document, environment: str) -> Converted:
         config["defaults"] = {"pull_steps": shared_pull}
     config["environments"] = {environment: {}}
     config["deployments"] = [deployment(context, i, d) for i, d in enumerate(deployments)]
+    if not shared_pull:
+        for index, entry in enumerate(config["deployments"]):
+            if "pull_steps" not in entry:
+                context.warn(("deployments", index), _NO_PULL.format(name=entry["name"]))
     return Converted(config, context.warnings)
+
+
+def _note_duplicate(context: Context, file: str, duplicate: Duplicate) -> None:
+    key, (first, _), (last, _) = duplicate.key, duplicate.first, duplicate.last
+    context.warn_at(
+        Location(file, *duplicate.first),
+        f"duplicate key '{key}' (given again on line {last}): Prefect keeps the last value, so"
+        " the import does too and leaves this one out; remove one of them",
+    )
+    context.warn_at(
+        Location(file, *duplicate.last),
+        f"duplicate key '{key}' (first on line {first}): this last value is the one Prefect"
+        " reads, and the one imported",
+    )
 
 
 def _unhide(value: Any) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 from flowfleet.config.base import number_as_written
 from flowfleet.config.document import DocPath, Document, YamlFloat, YamlInt
 from flowfleet.config.load import ConfigWarning
-from flowfleet.errors import ConfigError
+from flowfleet.errors import ConfigError, Location
 from flowfleet.interop.importer.templating import translate
 
 
@@ -28,25 +28,35 @@ class Context:
         """A warning at the value (or, with `key`, the key) at `path`."""
         self._warnings[ConfigWarning(self.document.locate(path, key=key), message)] = None
 
+    def warn_at(self, location: Location, message: str) -> None:
+        """A warning at a position of the file."""
+        self._warnings[ConfigWarning(location, message)] = None
+
     def error(self, path: DocPath, message: str) -> ConfigError:
         """A ConfigError at the value at `path`, to raise."""
         return ConfigError(message, self.document.locate(path))
 
-    def data(self, path: DocPath, value: Any, *, in_pull_step: bool = False) -> Any:
+    def data(
+        self,
+        path: DocPath,
+        value: Any,
+        *,
+        in_pull_step: bool = False,
+        in_job_variables: bool = False,
+    ) -> Any:
         """`value` as plain data with every string's placeholders translated."""
+        flags = {"in_pull_step": in_pull_step, "in_job_variables": in_job_variables}
         if isinstance(value, str):
-            translation = translate(value, self.step_ids, in_pull_step=in_pull_step)
+            translation = translate(
+                value, self.step_ids, in_pull_step=in_pull_step, in_job_variables=in_job_variables
+            )
             for note in translation.notes:
                 self.warn(path, note)
             return translation.text
         if isinstance(value, dict):
-            return {
-                k: self.data((*path, k), v, in_pull_step=in_pull_step) for k, v in value.items()
-            }
+            return {k: self.data((*path, k), v, **flags) for k, v in value.items()}
         if isinstance(value, list):
-            return [
-                self.data((*path, i), v, in_pull_step=in_pull_step) for i, v in enumerate(value)
-            ]
+            return [self.data((*path, i), v, **flags) for i, v in enumerate(value)]
         if isinstance(value, YamlInt):
             return int(value)
         if isinstance(value, YamlFloat):

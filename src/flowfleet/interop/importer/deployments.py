@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from flowfleet.config.document import DocPath
@@ -57,7 +58,19 @@ def deployment(context: Context, index: int, raw: Any) -> dict[str, Any]:
         ),
     }
     _other_keys(context, path, raw)
+    _check_entrypoint(context, (*path, "entrypoint"), result["entrypoint"])
     return {key: value for key, value in result.items() if _given(key, value)}
+
+
+def _check_entrypoint(context: Context, path: DocPath, entrypoint: str) -> None:
+    written = entrypoint.rpartition(":")[0] or entrypoint
+    if PurePosixPath(written).is_absolute() or PureWindowsPath(written).is_absolute():
+        context.warn(
+            path,
+            f"entrypoint {entrypoint!r} is an absolute path of the machine prefect deploy ran"
+            " on; flowfleet needs it relative to the project folder (the folder of"
+            " flowfleet.yaml): rewrite it, e.g. 'flows/etl.py:my_flow'",
+        )
 
 
 def _given(key: str, value: Any) -> bool:
@@ -97,8 +110,11 @@ def _required(context: Context, path: DocPath, raw: dict[str, Any], key: str) ->
     return value
 
 
-def _mapping_data(context: Context, path: DocPath, raw: Any) -> dict[str, Any]:
-    result: dict[str, Any] = context.data(path, context.mapping(path, raw, str(path[-1])))
+def _mapping_data(
+    context: Context, path: DocPath, raw: Any, *, in_job_variables: bool = False
+) -> dict[str, Any]:
+    mapping = context.mapping(path, raw, str(path[-1]))
+    result: dict[str, Any] = context.data(path, mapping, in_job_variables=in_job_variables)
     return result
 
 
@@ -121,7 +137,7 @@ def _work_pool(context: Context, path: DocPath, raw: Any) -> dict[str, Any] | No
             (*path, "work_queue_name"), pool.get("work_queue_name"), "the work queue name"
         ),
         "job_variables": _mapping_data(
-            context, (*path, "job_variables"), pool.get("job_variables")
+            context, (*path, "job_variables"), pool.get("job_variables"), in_job_variables=True
         ),
     }
     for key in pool.keys() - result.keys():

@@ -114,13 +114,20 @@ def _rrule_json(
     return {"rrule": context.data((*path, "rrule"), parsed["rrule"])}, merged
 
 
+_PREFECT_2 = {"max_active_runs", "catchup"}
+
+
 def _unknown_keys(context: Context, path: DocPath, raw: dict[str, Any]) -> None:
     known = {*_KINDS, *_COMMON, *_ONLY_FOR}
     for key in raw:
         if key == "replaces":
             message = "'replaces' left out: flowfleet identifies schedules by their 'slug'"
         elif key not in known:
-            message = f"'{key}' left out: prefect deploy ignores it in a schedule"
+            origin = "a Prefect 2 schedule setting; " if key in _PREFECT_2 else ""
+            message = (
+                f"'{key}' left out: {origin}Prefect 3 refuses the whole file with it"
+                " (prefect deploy: 'Invalid fields in deployments ... Skipping', exit 1)"
+            )
         else:
             continue
         context.warn((*path, key), message, key=True)

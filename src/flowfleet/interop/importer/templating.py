@@ -27,14 +27,19 @@ class Translation:
     notes: tuple[str, ...] = ()
 
 
-def translate(text: str, step_ids: frozenset[str], *, in_pull_step: bool) -> Translation:
+def translate(
+    text: str, step_ids: frozenset[str], *, in_pull_step: bool, in_job_variables: bool = False
+) -> Translation:
     """Translate the placeholders of one string; a literal `${` is escaped as `$${` so that
-    flowfleet does not read it as a variable (Prefect never did)."""
+    flowfleet does not read it as a variable (Prefect never did). In job variables,
+    `{{ prefect.blocks.* }}` and `{{ prefect.variables.* }}` are kept without a word: the
+    worker resolves them when a run starts (a secret then never appears in the config)."""
     notes: list[str] = []
 
     def replace(match: re.Match[str]) -> str:
         whole, name = match.group(0), match.group(1)
-        translated, note = _placeholder(whole, name, step_ids, in_pull_step)
+        runtime = in_pull_step or (in_job_variables and name.startswith(_DEPLOY_TIME))
+        translated, note = _placeholder(whole, name, step_ids, runtime)
         if note:
             notes.append(note)
         return translated
