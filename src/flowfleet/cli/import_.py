@@ -34,6 +34,13 @@ def import_(
         str | None,
         Parameter(help="The project name (per-environment files; default: their folder's)."),
     ] = None,
+    blocks: Annotated[
+        Path | None,
+        Parameter(
+            help="Where the Python files that save the ECSTask blocks named by ib-block are "
+            "(default: the repository holding the files)."
+        ),
+    ] = None,
     force: Annotated[bool, Parameter(negative=(), help="Overwrite the output file.")] = False,
 ) -> int:
     """Convert a Prefect prefect.yaml, or per-environment files, into flowfleet.yaml.
@@ -46,9 +53,17 @@ def import_(
     Per-environment files (top-level ib-block and deployments): one environment each;
     what they share goes into defaults and each environment's overrides, so that render
     of each environment equals render of its old file. Write the result next to them.
+    The ECSTask block an ib-block names becomes an ecs work pool, read from the Python
+    file that saves it (without running it); the deployments use that pool.
     """
     from flowfleet.commands.import_legacy import run_import_files
 
     return run_import_files(
-        files, prefect_yaml, output=output, environment=env, project=project, force=force
+        files,
+        prefect_yaml,
+        output=output,
+        environment=env,
+        project=project,
+        force=force,
+        blocks=blocks,
     )

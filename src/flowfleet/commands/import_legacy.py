@@ -17,14 +17,27 @@ from flowfleet.commands.import_prefect import run_import
 from flowfleet.errors import FlowfleetError
 from flowfleet.interop.importer import read_prefect_yaml
 from flowfleet.interop.legacy.convert import convert_legacy, dump_legacy
-from flowfleet.interop.legacy.files import environment_files, read_legacy
+from flowfleet.interop.legacy.files import LegacySource, environment_files, read_legacy
+from flowfleet.interop.legacy.pools import (
+    Pools,
+    blocks_in,
+    make_pools,
+    repository_root,
+    shown_folder,
+)
+from flowfleet.interop.scaffold.ecs import ecs_base_job_template
 from flowfleet.output.console import err, out
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
 
 def run_import_legacy(
-    arguments: Sequence[str], *, output: Path | None, project: str | None, force: bool
+    arguments: Sequence[str],
+    *,
+    output: Path | None,
+    project: str | None,
+    force: bool,
+    blocks: Path | None = None,
 ) -> int:
     """Exit 0 when converted (warnings or not); every problem is a FlowfleetError."""
     if output is not None and output.exists() and not force:
@@ -45,9 +58,9 @@ def run_import_legacy(
             f"--project '{name}' is not a valid project name; use letters, digits, "
             "'_', '.' and '-', starting with a letter or digit"
         )
-    converted = convert_legacy(sources, name)
+    converted = convert_legacy(sources, name, _pools(sources, blocks, folders.pop()))
     for warning in converted.warnings:
-        err(str(warning))
+        err(warning)
     text = dump_legacy(converted.config, sources)
     if output is None:
         sys.stdout.write(text)
@@ -58,6 +71,26 @@ def run_import_legacy(
     return 0
 
 
+def _pools(sources: Sequence[LegacySource], blocks: Path | None, folder: Path) -> Pools:
+    """The work pools made from the ECSTask blocks that the files' `ib-block`s name, found
+    in the Python files under `blocks` (default: the repository holding the files)."""
+    pools = Pools()
+    if not any(s.ib_block for s in sources):
+        return pools
+    root = blocks if blocks is not None else repository_root(folder)
+    if not root.is_dir():
+        raise FlowfleetError(f"--blocks {root}: not a folder; give the folder of the block files")
+    found = blocks_in(root, pools)
+    fields = {name: block.fields for name, block in found.items()}
+    for name, block in found.items():
+        if any(s.ib_block == f"ecs-task/{name}" for s in sources):
+            for where, message in block.warnings:
+                pools.warn(where, message)
+    template, _ = ecs_base_job_template()
+    make_pools(sources, fields, template, f"the Python files under {shown_folder(root)}", pools)
+    return pools
+
+
 def run_import_files(
     files: Sequence[str],
     prefect_yaml: Path | None,
@@ -66,6 +99,7 @@ def run_import_files(
     environment: str,
     project: str | None,
     force: bool,
+    blocks: Path | None = None,
 ) -> int:
     """One prefect.yaml, or per-environment files (several, `NAME=FILE`, or one with a
     top-level `ib-block:`)."""
@@ -78,7 +112,7 @@ def run_import_files(
         raise FlowfleetError(
             "give a prefect.yaml, or the per-environment files (e.g. dev.yaml prod.yaml)"
         )
-    return run_import_legacy(files, output=output, project=project, force=force)
+    return run_import_legacy(files, output=output, project=project, force=force, blocks=blocks)
 
 
 def _is_legacy(argument: str) -> bool:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from flowfleet.interop.importer import Converted
 from flowfleet.interop.importer.dump import yaml_block
 from flowfleet.interop.legacy.files import LegacySource, old_deployments
-from flowfleet.interop.legacy.merge import merge_environments
+from flowfleet.interop.legacy.merge import OldDeployment, merge_environments
+from flowfleet.interop.legacy.pools import Pools
 
 _HEADER = (
     "# yaml-language-server: $schema=flowfleet.schema.json\n"
@@ -22,12 +23,40 @@ _NO_URL = (
 )
 
 
-def convert_legacy(sources: Sequence[LegacySource], project: str) -> Converted:
-    """The files' deployments as one config; `sources` in the order they were given."""
-    merged = merge_environments({s.environment: old_deployments(s) for s in sources})
-    config: dict[str, Any] = {"project": project, **merged}
-    warnings = tuple(w for s in sources for w in s.loaded.warnings)
-    return Converted(config, warnings)
+@dataclass(frozen=True)
+class LegacyConverted:
+    """The config as plain data, and the warnings (each `file:line:column: warning: ...`)."""
+
+    config: dict[str, Any]
+    warnings: tuple[str, ...]
+
+
+def convert_legacy(
+    sources: Sequence[LegacySource], project: str, pools: Pools | None = None
+) -> LegacyConverted:
+    """The files' deployments as one config; `sources` in the order they were given. With
+    `pools` (made from the files' `ib-block`s), each environment's deployments use its pool."""
+    pools = pools or Pools()
+    environments = {
+        s.environment: [
+            _on_pool(d, pools.of_environment.get(s.environment)) for d in old_deployments(s)
+        ]
+        for s in sources
+    }
+    merged = merge_environments(environments)
+    config: dict[str, Any] = {"project": project}
+    config.update((k, v) for k, v in merged.items() if k != "deployments")
+    if pools.specs:
+        config["work_pools"] = pools.specs
+    config["deployments"] = merged["deployments"]
+    loader = [str(w) for s in sources for w in s.loaded.warnings if "'ib-block'" not in w.message]
+    return LegacyConverted(config, (*loader, *pools.warnings))
+
+
+def _on_pool(old: OldDeployment, pool: str | None) -> OldDeployment:
+    if pool is None:
+        return old
+    return replace(old, values={**old.values, "work_pool.name": pool})
 
 
 def dump_legacy(config: dict[str, Any], sources: Sequence[LegacySource]) -> str:

@@ -20,7 +20,7 @@ layer only:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +52,7 @@ class _Entry:
     members: dict[str, OldDeployment] = field(default_factory=dict)  # environment → old
 
 
-def merge_environments(environments: dict[str, Sequence[OldDeployment]]) -> dict[str, Any]:
+def merge_environments(environments: Mapping[str, Sequence[OldDeployment]]) -> dict[str, Any]:
     """`defaults`, `environments` (with their overrides) and `deployments` of the config."""
     entries = _align(environments)
     layers = _Layers(environments, entries)
@@ -73,7 +73,7 @@ def merge_environments(environments: dict[str, Sequence[OldDeployment]]) -> dict
     return config
 
 
-def _align(environments: dict[str, Sequence[OldDeployment]]) -> list[_Entry]:
+def _align(environments: Mapping[str, Sequence[OldDeployment]]) -> list[_Entry]:
     """One entry per deployment, shared by the environments that have it, in an order that
     keeps each environment's own order (a deployment that cannot keep it gets a second
     entry)."""
@@ -102,7 +102,7 @@ class _Layers:
     """The four layers being filled, field by field."""
 
     def __init__(
-        self, environments: dict[str, Sequence[OldDeployment]], entries: list[_Entry]
+        self, environments: Mapping[str, Sequence[OldDeployment]], entries: list[_Entry]
     ) -> None:
         self.entries = entries
         self.pairs = [(i, env) for i, e in enumerate(entries) for env in e.members]
