@@ -9,24 +9,61 @@ from cyclopts import Parameter
 
 
 def import_(
-    prefect_file: Annotated[Path, Parameter(name="--prefect-yaml", help="The prefect.yaml.")],
-    *,
+    *files: Annotated[
+        str,
+        Parameter(
+            help="A prefect.yaml, or the per-environment files of the older format "
+            "(dev.yaml prod.yaml; NAME=FILE names the environment)."
+        ),
+    ],
+    prefect_yaml: Annotated[
+        Path | None, Parameter(name="--prefect-yaml", help="The prefect.yaml.")
+    ] = None,
     output: Annotated[
         Path | None,
         Parameter(name=["--output", "-o"], help="Write here instead of stdout."),
     ] = None,
     env: Annotated[
-        str, Parameter(name=["--env", "-e"], help="Name of the one environment written.")
+        str,
+        Parameter(
+            name=["--env", "-e"],
+            help="Name of the one environment written (prefect.yaml only).",
+        ),
     ] = "default",
+    project: Annotated[
+        str | None,
+        Parameter(help="The project name (per-environment files; default: their folder's)."),
+    ] = None,
+    blocks: Annotated[
+        Path | None,
+        Parameter(
+            help="Where the Python files that save the ECSTask blocks named by ib-block are "
+            "(default: the repository holding the files)."
+        ),
+    ] = None,
     force: Annotated[bool, Parameter(negative=(), help="Overwrite the output file.")] = False,
 ) -> int:
-    """Convert a Prefect prefect.yaml's deployments into flowfleet.yaml.
+    """Convert a Prefect prefect.yaml, or per-environment files, into flowfleet.yaml.
 
-    Anchors and aliases are resolved, {{ $VAR }} becomes ${VAR}; what has no flowfleet
-    equivalent (build and push steps, triggers, other placeholders) is reported on stderr
-    with its file:line:column. Entrypoints are kept as written: put the result where
-    prefect deploy runs (usually next to prefect.yaml).
+    A prefect.yaml: anchors and aliases are resolved, {{ $VAR }} becomes ${VAR}; what has
+    no flowfleet equivalent (build and push steps, triggers, other placeholders) is
+    reported on stderr with its file:line:column. Entrypoints are kept as written: put the
+    result where prefect deploy runs (usually next to prefect.yaml).
+
+    Per-environment files (top-level ib-block and deployments): one environment each;
+    what they share goes into defaults and each environment's overrides, so that render
+    of each environment equals render of its old file. Write the result next to them.
+    The ECSTask block an ib-block names becomes an ecs work pool, read from the Python
+    file that saves it (without running it); the deployments use that pool.
     """
-    from flowfleet.commands.import_prefect import run_import
+    from flowfleet.commands.import_legacy import run_import_files
 
-    return run_import(prefect_file, output=output, environment=env, force=force)
+    return run_import_files(
+        files,
+        prefect_yaml,
+        output=output,
+        environment=env,
+        project=project,
+        force=force,
+        blocks=blocks,
+    )

@@ -39,7 +39,7 @@ for _name, _help in COMMANDS.items():
 app.command(
     "flowfleet.cli.import_:import_",
     name="import",
-    help="Convert a Prefect prefect.yaml's deployments into flowfleet.yaml.",
+    help="Convert a prefect.yaml, or per-environment files, into flowfleet.yaml.",
 )
 app.command(
     "flowfleet.cli.server:server",

@@ -1,0 +1,7 @@
+"""The older set-up → flowfleet.yaml (`flowfleet import dev.yaml prod.yaml`): one file per
+environment merged into one config whose `render` of each environment is exactly that of
+its old file.
+
+`files` reads the per-environment files; `merge` factors what they share into `defaults`,
+`environments.<env>.overrides` and each deployment's `environments:`.
+"""
