@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowfleet.model.resources import Deployment, Schedule
+from flowfleet.model.resources import ConcurrencyOptions, Deployment, Schedule
 from flowfleet.plan.features import FEATURES, Feature, parse_version, unsupported
 
 SCHEDULED = Deployment(
@@ -43,15 +43,43 @@ def test_an_older_server_is_refused_what_it_lacks_with_all_the_facts() -> None:
     )
 
 
-@pytest.mark.parametrize("version", ["3.2.0", "3.4.25", "3.6.29", "3.8.8", "3.9.1", "4.0.0"])
-def test_supported_servers_have_every_feature(version: str) -> None:
-    everything = [
-        SCHEDULED.model_copy(
-            update={"pull_steps": ({"step": {}},), "parameter_openapi_schema": {"type": "object"}}
-        )
+EVERYTHING = SCHEDULED.model_copy(
+    update={
+        "pull_steps": ({"step": {}},),
+        "parameter_openapi_schema": {"type": "object"},
+        "concurrency_limit": 2,
+        "concurrency_options": ConcurrencyOptions(
+            collision_strategy="CANCEL_NEW", grace_period_seconds=300
+        ),
+    }
+)
+
+
+@pytest.mark.parametrize("version", ["3.6.6", "3.6.29", "3.8.8", "3.9.1", "4.0.0"])
+def test_recent_servers_have_every_feature(version: str) -> None:
+    assert all(f.used([EVERYTHING]) for f in FEATURES)
+    assert unsupported(version, "dev", "u", [EVERYTHING]) == []
+
+
+@pytest.mark.parametrize("version", ["3.4.0", "3.4.25", "3.5.0", "3.6.5"])
+def test_a_grace_period_needs_prefect_3_6_6(version: str) -> None:
+    """The only feature newer than the oldest supported server (3.4): older ones drop a
+    deployment's `concurrency_options.grace_period_seconds` silently."""
+    assert unsupported(version, "dev", "https://u/api", [EVERYTHING]) == [
+        f"environment 'dev' (https://u/api) runs Prefect {version}, which lacks "
+        "grace_period_seconds of a deployment's concurrency_limit: that needs Prefect 3.6.6 "
+        "or newer; upgrade the server (nothing was written)"
     ]
-    assert all(f.used(everything) for f in FEATURES)
-    assert unsupported(version, "dev", "u", everything) == []
+    strategy_only = EVERYTHING.model_copy(
+        update={"concurrency_options": ConcurrencyOptions(collision_strategy="CANCEL_NEW")}
+    )
+    assert unsupported(version, "dev", "u", [strategy_only]) == []
+
+
+def test_every_other_feature_is_older_than_the_oldest_supported_server() -> None:
+    """make test-compat runs the real 3.4 servers: only what 3.4.0 lacks may be gated there."""
+    newer = [f.name for f in FEATURES if f.since > (3, 4, 0)]
+    assert newer == ["grace_period_seconds of a deployment's concurrency_limit"]
 
 
 def test_unused_features_and_unknown_versions_are_not_gated() -> None:

@@ -4,7 +4,12 @@ live state and before any write, that an environment's server is recent enough.
 First versions were found by comparing the servers' own request schemas
 (`prefect.server.schemas.actions`) of Prefect 3.0.11, 3.1.15, 3.2.0, 3.2.15, 3.3.7,
 3.4.25, 3.6.29, 3.8.8 and 3.9.1. Everything flowfleet sends exists from Prefect 3.4 (the
-oldest supported version) on; the features below are refused by older servers (422).
+oldest supported version) on, except a deployment's `concurrency_options.
+grace_period_seconds`: new in 3.6.6 (`prefect.server.schemas.core.ConcurrencyOptions` of
+3.4.0, 3.4.25, 3.5.0 and 3.6.0-3.6.5 lacks it; 3.6.6 to 3.9.1 have it). Older servers
+refuse the 3.2 features (422) and silently drop the grace period (so a plan would never
+converge); both are refused here, before any write. (`collision_strategy` is in every
+3.x server from 3.1.0 on: not gated.)
 """
 
 from __future__ import annotations
@@ -43,6 +48,15 @@ FEATURES = (
         "changing a deployment's parameter schema in place",
         (3, 2, 0),
         lambda deployments: any(d.parameter_openapi_schema is not None for d in deployments),
+    ),
+    Feature(
+        "grace_period_seconds of a deployment's concurrency_limit",
+        (3, 6, 6),
+        lambda deployments: any(
+            d.concurrency_options is not None
+            and d.concurrency_options.grace_period_seconds is not None
+            for d in deployments
+        ),
     ),
 )
 

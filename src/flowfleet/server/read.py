@@ -15,7 +15,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 
-from flowfleet.model.resources import Deployment, LiveDeployment, LiveState, Schedule
+from flowfleet.model.resources import (
+    ConcurrencyOptions,
+    Deployment,
+    LiveDeployment,
+    LiveState,
+    Schedule,
+)
 from flowfleet.server import wire
 from flowfleet.server.api import Api, ApiError
 
@@ -88,6 +94,7 @@ def parse_deployment(data: wire.DeploymentResponse, flow_name: str) -> LiveDeplo
         pull_steps=tuple(data.pull_steps) if data.pull_steps is not None else None,
         paused=bool(data.paused),
         concurrency_limit=limit.limit if limit is not None else data.concurrency_limit,
+        concurrency_options=_concurrency_options(data.concurrency_options),
         enforce_parameter_schema=bool(data.enforce_parameter_schema),
         parameter_openapi_schema=data.parameter_openapi_schema,
     )
@@ -97,6 +104,16 @@ def parse_deployment(data: wire.DeploymentResponse, flow_name: str) -> LiveDeplo
         updated=data.updated,
         deployment=deployment,
         schedule_ids={s.slug: sid for s, sid in schedules},
+    )
+
+
+def _concurrency_options(
+    data: wire.DeploymentConcurrencyOptions | None,
+) -> ConcurrencyOptions | None:
+    if data is None or data.collision_strategy is None:
+        return None
+    return ConcurrencyOptions(
+        collision_strategy=data.collision_strategy, grace_period_seconds=data.grace_period_seconds
     )
 
 
