@@ -3,6 +3,7 @@ warnings they give, and that the result validates when the flows exist."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -501,7 +502,9 @@ EVERY_FIELD_EXPECTED = dedent(
         pull_steps:
           - prefect.deployments.steps.set_working_directory:
               directory: ${HOME}/shop
-        concurrency_limit: 2
+        concurrency_limit:
+          limit: 2
+          collision_strategy: CANCEL_NEW
         paused: true
         enforce_parameter_schema: false
       - name: weekly
@@ -520,7 +523,6 @@ EVERY_FIELD_WARNINGS = dedent(
     prefect.yaml:29:9: warning: an empty schedule left out (prefect deploy refuses it: 'Unknown schedule type')
     prefect.yaml:34:22: warning: '{{ prefect.variables.stage }}' kept as written: prefect deploy resolves it when deploying, flowfleet does not; write the value or a ${VAR}
     prefect.yaml:35:7: warning: 'priority' left out: prefect deploy ignores it in work_pool
-    prefect.yaml:41:7: warning: 'collision_strategy' left out: flowfleet sets the limit only
     prefect.yaml:44:5: warning: 'triggers' left out: flowfleet does not manage automations yet
     prefect.yaml:47:5: warning: 'color' left out: not a prefect.yaml deployment field
     """  # noqa: E501
@@ -719,3 +721,54 @@ def test_prefect_placeholders_are_not_flowfleet_variables(
         "prefect.yaml:2:11: warning: '{{ $not-a-name }}' kept as written: 'not-a-name' is "
         "not a variable name that ${...} takes\n"
     )
+
+
+def test_concurrency_options_are_kept(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """prefect.yaml's `concurrency_limit: {limit, collision_strategy, grace_period_seconds}`
+    is flowfleet's too; a mapping with only a limit becomes the number."""
+    source = dedent(
+        """
+        deployments:
+          - name: options
+            entrypoint: flows/shop.py:orders
+            concurrency_limit:
+              limit: 2
+              collision_strategy: CANCEL_NEW
+              grace_period_seconds: 300
+              color: blue
+          - name: limit-only
+            entrypoint: flows/shop.py:orders
+            concurrency_limit: {limit: 3}
+          - name: no-limit
+            entrypoint: flows/shop.py:orders
+            concurrency_limit: {collision_strategy: CANCEL_NEW}
+        """
+    )
+    write_tree(project, {"prefect.yaml": source, **EVERY_FIELD_FLOWS})
+    assert dispatch(["import", "prefect.yaml", "-o", "flowfleet.yaml"]) == 0
+    assert capsys.readouterr().err == (
+        "prefect.yaml:8:7: warning: 'color' left out: prefect deploy ignores it\n"
+        "prefect.yaml:14:24: warning: 'concurrency_limit' left out: it has no 'limit', so "
+        "prefect deploy sets no concurrency limit either\n"
+    )
+    written = (project / "flowfleet.yaml").read_text()
+    assert written.split("deployments:\n", 1)[1] == (
+        "  - name: options\n"
+        "    entrypoint: flows/shop.py:orders\n"
+        "    concurrency_limit:\n"
+        "      limit: 2\n"
+        "      collision_strategy: CANCEL_NEW\n"
+        "      grace_period_seconds: 300\n"
+        "  - name: limit-only\n"
+        "    entrypoint: flows/shop.py:orders\n"
+        "    concurrency_limit: 3\n"
+        "  - name: no-limit\n"
+        "    entrypoint: flows/shop.py:orders\n"
+    )
+    assert dispatch(["render", "--json"]) == 0
+    rendered = json.loads(capsys.readouterr().out)["deployments"]
+    assert [(d["concurrency_limit"], d.get("concurrency_options")) for d in rendered] == [
+        (2, {"collision_strategy": "CANCEL_NEW", "grace_period_seconds": 300}),
+        (3, None),
+        (None, None),
+    ]
