@@ -95,9 +95,12 @@ def _type(node: Schema) -> str:
     if "$ref" in node:
         name = node["$ref"].rsplit("/", 1)[1]
         return f"[{name}](#{name.lower()})"
-    if "anyOf" in node:
-        options = [_type(o) for o in node["anyOf"] if o.get("type") != "null"]
-        return " or ".join(options) + _constraints(node)
+    for key in ("anyOf", "oneOf"):
+        if key in node:
+            options = [_type(o) for o in node[key] if o.get("type") != "null"]
+            return " or ".join(options) + _constraints(node)
+    if "enum" in node:
+        return " or ".join(f"`{value}`" for value in node["enum"])
     kind = node.get("type")
     if isinstance(kind, list):
         return " or ".join(kind) + _constraints(node)
@@ -125,6 +128,8 @@ CONSTRAINTS = {
     "ge": "≥ {}",
     "exclusiveMinimum": "> {}",
     "minimum": "≥ {}",
+    "le": "≤ {}",
+    "maximum": "≤ {}",
     "maxLength": "at most {} characters",
     "minItems": "at least {} item(s)",
     "minProperties": "at least {} entry",

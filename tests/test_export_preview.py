@@ -9,7 +9,7 @@ import pytest
 
 from flowfleet.cli.main import dispatch
 from flowfleet.interop.export import ServerState, export_config, schedule_entry
-from flowfleet.model.resources import Deployment, Schedule
+from flowfleet.model.resources import ConcurrencyOptions, Deployment, Schedule
 from flowfleet.plan.preview import PreviewNameError, check_name, preview_deployments
 from flowfleet.server.wire import WorkPoolResponse
 
@@ -54,6 +54,28 @@ def test_export_factors_shared_values_and_escapes_variables() -> None:
             "description": "costs $${PRICE}",
             "enforce_parameter_schema": False,
         },
+    ]
+
+
+def test_export_writes_concurrency_options_as_prefect_yaml_does() -> None:
+    """The mapping only when there is more than the server's default (ENQUEUE, no grace
+    period); options without a limit limit nothing and are left out."""
+    cancel = ConcurrencyOptions(collision_strategy="CANCEL_NEW", grace_period_seconds=600)
+    state = ServerState(
+        (
+            _d("a", concurrency_limit=2, concurrency_options=cancel),
+            _d("b", concurrency_limit=3, concurrency_options=ConcurrencyOptions()),
+            _d("c", concurrency_options=cancel),
+            _d("d", concurrency_limit=1),
+        ),
+        {},
+    )
+    config, _ = export_config("proj", "dev", {"local": True}, state, lambda t: None)
+    assert [e.get("concurrency_limit") for e in config["deployments"]] == [
+        {"limit": 2, "collision_strategy": "CANCEL_NEW", "grace_period_seconds": 600},
+        3,
+        None,
+        1,
     ]
 
 

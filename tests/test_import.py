@@ -3,6 +3,7 @@ warnings they give, and that the result validates when the flows exist."""
 
 from __future__ import annotations
 
+import json
 import textwrap
 from pathlib import Path
 
@@ -501,7 +502,9 @@ EVERY_FIELD_EXPECTED = dedent(
         pull_steps:
           - prefect.deployments.steps.set_working_directory:
               directory: ${HOME}/shop
-        concurrency_limit: 2
+        concurrency_limit:
+          limit: 2
+          collision_strategy: CANCEL_NEW
         paused: true
         enforce_parameter_schema: false
       - name: weekly
@@ -519,7 +522,6 @@ EVERY_FIELD_WARNINGS = dedent(
     prefect.yaml:25:9: warning: 'replaces' left out: flowfleet identifies schedules by their 'slug'
     prefect.yaml:29:9: warning: an empty schedule left out (prefect deploy refuses it: 'Unknown schedule type')
     prefect.yaml:35:7: warning: 'priority' left out: prefect deploy ignores it in work_pool
-    prefect.yaml:41:7: warning: 'collision_strategy' left out: flowfleet sets the limit only
     prefect.yaml:44:5: warning: 'triggers' left out: flowfleet does not manage automations yet
     prefect.yaml:47:5: warning: 'color' left out: not a prefect.yaml deployment field
     prefect.yaml:48:5: warning: deployment 'weekly' has no pull steps; prefect deploy would store set_working_directory to the folder it ran in (/opt/prefect/<folder> if it built an image), a path of that machine, so none is written: add pull_steps (e.g. set_working_directory to where the worker has the code), or a worker cannot find the flow file
@@ -720,3 +722,55 @@ def test_prefect_placeholders_are_not_flowfleet_variables(
         "not a variable name that ${...} takes\n"
     )
     assert "deployment 'a' has no pull steps" in captured.err
+
+
+def test_concurrency_options_are_kept(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """prefect.yaml's `concurrency_limit: {limit, collision_strategy, grace_period_seconds}`
+    is flowfleet's too; a mapping with only a limit becomes the number."""
+    source = dedent(
+        """
+        deployments:
+          - name: options
+            entrypoint: flows/shop.py:orders
+            concurrency_limit:
+              limit: 2
+              collision_strategy: CANCEL_NEW
+              grace_period_seconds: 300
+              color: blue
+          - name: limit-only
+            entrypoint: flows/shop.py:orders
+            concurrency_limit: {limit: 3}
+          - name: no-limit
+            entrypoint: flows/shop.py:orders
+            concurrency_limit: {collision_strategy: CANCEL_NEW}
+        """
+    )
+    write_tree(project, {"prefect.yaml": source, **EVERY_FIELD_FLOWS})
+    assert dispatch(["import", "prefect.yaml", "-o", "flowfleet.yaml"]) == 0
+    warnings = capsys.readouterr().err.splitlines()
+    assert [w for w in warnings if "no pull steps" not in w] == [
+        "prefect.yaml:8:7: warning: 'color' left out: prefect deploy ignores it",
+        "prefect.yaml:14:24: warning: 'concurrency_limit' left out: it has no 'limit', so "
+        "prefect deploy sets no concurrency limit either",
+    ]
+    written = (project / "flowfleet.yaml").read_text()
+    assert written.split("deployments:\n", 1)[1] == (
+        "  - name: options\n"
+        "    entrypoint: flows/shop.py:orders\n"
+        "    concurrency_limit:\n"
+        "      limit: 2\n"
+        "      collision_strategy: CANCEL_NEW\n"
+        "      grace_period_seconds: 300\n"
+        "  - name: limit-only\n"
+        "    entrypoint: flows/shop.py:orders\n"
+        "    concurrency_limit: 3\n"
+        "  - name: no-limit\n"
+        "    entrypoint: flows/shop.py:orders\n"
+    )
+    assert dispatch(["render", "--json"]) == 0
+    rendered = json.loads(capsys.readouterr().out)["deployments"]
+    assert [(d["concurrency_limit"], d.get("concurrency_options")) for d in rendered] == [
+        (2, {"collision_strategy": "CANCEL_NEW", "grace_period_seconds": 300}),
+        (3, None),
+        (None, None),
+    ]

@@ -55,7 +55,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowfleet.apply.deployments import ApplyResult, apply_plan
-from flowfleet.model.resources import Deployment, LiveState, Schedule
+from flowfleet.model.resources import ConcurrencyOptions, Deployment, LiveState, Schedule
 from flowfleet.model.target import Target
 from flowfleet.plan.deployments import (
     COMPARED_FIELDS,
@@ -141,6 +141,7 @@ PLAIN_DEFAULTS: dict[str, Any] = {
     "enforce_parameter_schema": True,
     "parameter_openapi_schema": {},
     "path": None,
+    "concurrency_options": None,  # stored as sent (JSON), kept by an upsert that omits it
 }
 
 
@@ -588,6 +589,11 @@ SCHEMAS: tuple[dict[str, Any] | None, ...] = (
     {"type": "object", "properties": {}},
     {"type": "object", "properties": {"number": {"title": "number", "position": 0}}},
 )
+OPTIONS = st.builds(
+    ConcurrencyOptions,
+    collision_strategy=st.sampled_from(["ENQUEUE", "CANCEL_NEW"]),
+    grace_period_seconds=st.none() | st.sampled_from([60, 600]),
+)
 PULL_STEPS = (
     None,
     (),
@@ -669,6 +675,7 @@ def deployments(
         pull_steps=draw(st.sampled_from(PULL_STEPS)),
         paused=draw(st.booleans()),
         concurrency_limit=draw(st.none() | st.integers(1, 5)),
+        concurrency_options=draw(st.none() | OPTIONS),
         enforce_parameter_schema=draw(st.booleans()),
         parameter_openapi_schema=draw(st.sampled_from(SCHEMAS)),
     )
@@ -782,6 +789,15 @@ def _matched_slugs(
     return result
 
 
+def _options(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """No options and ENQUEUE without a grace period are the same to the server."""
+    options = {"grace_period_seconds": None, **(data or {})}
+    return None if options in ({"grace_period_seconds": None}, ENQUEUE) else options
+
+
+ENQUEUE = {"collision_strategy": "ENQUEUE", "grace_period_seconds": None}
+
+
 def assert_stored_as_declared(d: Deployment, data: dict[str, Any]) -> None:
     limit = data["global_concurrency_limit"]
     declared_schedules = {s.slug: s for s in d.schedules}
@@ -800,6 +816,7 @@ def assert_stored_as_declared(d: Deployment, data: dict[str, Any]) -> None:
         "pull_steps": data["pull_steps"] or None,
         "paused": data["paused"],
         "concurrency_limit": limit["limit"] if limit else None,
+        "concurrency_options": _options(data["concurrency_options"]),
         "enforce_parameter_schema": data["enforce_parameter_schema"],
         "parameter_openapi_schema": data["parameter_openapi_schema"] or EMPTY_SCHEMA,
         "schedules": {
@@ -818,6 +835,9 @@ def assert_stored_as_declared(d: Deployment, data: dict[str, Any]) -> None:
         "pull_steps": list(d.pull_steps) if d.pull_steps else None,
         "paused": d.paused,
         "concurrency_limit": d.concurrency_limit,
+        "concurrency_options": _options(
+            d.concurrency_options.model_dump() if d.concurrency_options else None
+        ),
         "enforce_parameter_schema": d.enforce_parameter_schema,
         # null, {} and the empty object schema are the same to the server
         "parameter_openapi_schema": d.parameter_openapi_schema or EMPTY_SCHEMA,

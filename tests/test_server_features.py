@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from flowfleet.model.resources import Deployment, Schedule
+from flowfleet.model.resources import ConcurrencyOptions, Deployment, Schedule
+from flowfleet.model.versions import OLDEST_SERVER
 from flowfleet.plan.features import FEATURES, Feature, parse_version, unsupported
 
 SCHEDULED = Deployment(
@@ -34,24 +35,43 @@ def test_parse_version(text: str | None, expected: tuple[int, int, int] | None) 
     assert parse_version(text) == expected
 
 
-def test_an_older_server_is_refused_what_it_lacks_with_all_the_facts() -> None:
-    [error] = unsupported("3.1.15", "prod", "https://prefect.example/api", [PLAIN, SCHEDULED])
-    assert error == (
-        "environment 'prod' (https://prefect.example/api) runs Prefect 3.1.15, which lacks "
-        "deployment schedules with slugs and their own parameters (how flowfleet sends every "
-        "schedule): that needs Prefect 3.2.0 or newer; upgrade the server (nothing was written)"
-    )
+EVERYTHING = SCHEDULED.model_copy(
+    update={
+        "pull_steps": ({"step": {}},),
+        "parameter_openapi_schema": {"type": "object"},
+        "concurrency_limit": 2,
+        "concurrency_options": ConcurrencyOptions(
+            collision_strategy="CANCEL_NEW", grace_period_seconds=300
+        ),
+    }
+)
 
 
-@pytest.mark.parametrize("version", ["3.2.0", "3.4.25", "3.6.29", "3.8.8", "3.9.1", "4.0.0"])
-def test_supported_servers_have_every_feature(version: str) -> None:
-    everything = [
-        SCHEDULED.model_copy(
-            update={"pull_steps": ({"step": {}},), "parameter_openapi_schema": {"type": "object"}}
-        )
+@pytest.mark.parametrize("version", ["3.6.6", "3.6.29", "3.8.8", "3.9.1", "4.0.0"])
+def test_recent_servers_have_every_feature(version: str) -> None:
+    assert all(f.used([EVERYTHING]) for f in FEATURES)
+    assert unsupported(version, "dev", "u", [EVERYTHING]) == []
+
+
+@pytest.mark.parametrize("version", ["3.4.0", "3.4.25", "3.5.0", "3.6.5"])
+def test_a_grace_period_needs_prefect_3_6_6(version: str) -> None:
+    """The only feature newer than the oldest supported server (3.4): older ones drop a
+    deployment's `concurrency_options.grace_period_seconds` silently."""
+    assert unsupported(version, "dev", "https://u/api", [EVERYTHING]) == [
+        f"environment 'dev' (https://u/api) runs Prefect {version}, which lacks "
+        "grace_period_seconds of a deployment's concurrency_limit: that needs Prefect 3.6.6 "
+        "or newer; upgrade the server (nothing was written)"
     ]
-    assert all(f.used(everything) for f in FEATURES)
-    assert unsupported(version, "dev", "u", everything) == []
+    strategy_only = EVERYTHING.model_copy(
+        update={"concurrency_options": ConcurrencyOptions(collision_strategy="CANCEL_NEW")}
+    )
+    assert unsupported(version, "dev", "u", [strategy_only]) == []
+
+
+def test_every_feature_is_newer_than_the_oldest_supported_server() -> None:
+    """Older servers are refused as a whole (flowfleet.server.read.refuse_too_old): a
+    feature they alone lack would never be checked."""
+    assert [f.name for f in FEATURES if f.since <= OLDEST_SERVER] == []
 
 
 def test_unused_features_and_unknown_versions_are_not_gated() -> None:

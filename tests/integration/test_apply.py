@@ -142,3 +142,82 @@ def test_drift_is_shown_and_put_back(project: Project, capsys: pytest.CaptureFix
     assert (
         dispatch(["plan", "-f", str(project.config), "--env", "prod", "--detailed-exitcode"]) == 0
     )
+
+
+OPTIONS = """
+deployments:
+  - name: limited
+    entrypoint: flows/main.py:main
+    environments: {dev: {}}
+    concurrency_limit: {limit: 2, collision_strategy: CANCEL_NEW, grace_period_seconds: 600}
+  - name: enqueue
+    entrypoint: flows/main.py:main
+    environments: {dev: {}}
+    concurrency_limit: {limit: 1, collision_strategy: ENQUEUE}
+"""
+
+
+def test_concurrency_options_are_applied_read_back_and_put_back(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = project.servers.url("dev")
+    project.write(OPTIONS)
+
+    def plan() -> tuple[int, dict[str, dict[str, tuple[object, object]]]]:
+        capsys.readouterr()
+        code = dispatch(
+            ["plan", "-f", str(project.config), "--env", "dev", "--json", "--detailed-exitcode"]
+        )
+        [environment] = json.loads(capsys.readouterr().out)
+        return code, {
+            c["deployment"]: {f["field"]: (f["old"], f["new"]) for f in c["fields"]}
+            for c in environment["changes"]
+            if c["action"] == "update"
+        }
+
+    assert apply(project, "--env", "dev") == 0, capsys.readouterr().err
+    limited = read_deployment(url, project.flow, "limited")
+    enqueue = read_deployment(url, project.flow, "enqueue")
+    assert limited is not None and enqueue is not None
+    assert limited["global_concurrency_limit"]["limit"] == 2
+    assert limited["concurrency_options"] == {
+        "collision_strategy": "CANCEL_NEW",
+        "grace_period_seconds": 600,
+    }
+    assert enqueue["concurrency_options"]["collision_strategy"] == "ENQUEUE"
+    assert enqueue["concurrency_options"].get("grace_period_seconds") is None
+    assert plan() == (0, {})
+
+    # drift: changed options are put back; removed ENQUEUE options are the same to the server
+    drifted = {"collision_strategy": "ENQUEUE", "grace_period_seconds": 120}
+    api(url, "PATCH", f"/deployments/{limited['id']}", {"concurrency_options": drifted})
+    api(url, "PATCH", f"/deployments/{enqueue['id']}", {"concurrency_options": None})
+    assert plan() == (
+        2,
+        {
+            "limited": {
+                "concurrency_options": (
+                    drifted,
+                    {"collision_strategy": "CANCEL_NEW", "grace_period_seconds": 600},
+                )
+            }
+        },
+    )
+    assert apply(project, "--env", "dev") == 0, capsys.readouterr().err
+    restored = read_deployment(url, project.flow, "limited")
+    assert restored is not None
+    assert restored["concurrency_options"] == limited["concurrency_options"]
+    assert plan() == (0, {})
+
+    # options removed from the config: removed on the server, the limit stays
+    project.write(
+        OPTIONS.replace(
+            "{limit: 2, collision_strategy: CANCEL_NEW, grace_period_seconds: 600}", "2"
+        )
+    )
+    assert apply(project, "--env", "dev") == 0, capsys.readouterr().err
+    cleared = read_deployment(url, project.flow, "limited")
+    assert cleared is not None
+    assert cleared["concurrency_options"] is None
+    assert cleared["global_concurrency_limit"]["limit"] == 2
+    assert plan() == (0, {})

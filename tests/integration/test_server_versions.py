@@ -1,6 +1,8 @@
 """The whole life of a project against the server in use: every managed field of a
 deployment and every kind of infrastructure created, an empty second plan, drift shown
-and put back, prune.
+and put back, prune; a field newer than the server (a concurrency grace period, 3.6.6)
+applied where the server has it and refused, with nothing written, where not; a server
+older than the supported range refused.
 
 `make test` runs it against the installed Prefect's server; `make test-compat` once more
 against a server of each supported Prefect version (FLOWFLEET_TEST_SERVER_PYTHON, see
@@ -280,3 +282,55 @@ def test_a_server_older_than_supported_is_refused_before_any_write(
     names = [v["name"] for v in api(url, "POST", "/variables/filter", {})]
     assert [n for n in names if n == f"v_{s}" or project.root.name.lower() in n] == []
     assert dispatch(plan) == 1
+
+
+def _everything(url: str) -> dict[str, list[str]]:
+    """The names of every flow, deployment and variable on the server (the lock too)."""
+    return {
+        kind: sorted(x["name"] for x in api(url, "POST", f"/{kind}/filter", {"limit": 200}))
+        for kind in ("flows", "deployments", "variables")
+    }
+
+
+def test_a_grace_period_is_applied_where_the_server_has_it_and_refused_where_not(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`concurrency_limit.grace_period_seconds` (Prefect's concurrency_options) is new in
+    Prefect 3.6.6; a 3.4 server would drop it silently, so flowfleet refuses it there."""
+    url = project.servers.url("dev")
+    version = api(url, "GET", "/admin/version")
+    s = uuid.uuid4().hex[:8]
+    project.write(
+        f"variables:\n  v_{s}: {{value: 1}}\n"
+        "deployments:\n  - name: graceful\n    entrypoint: flows/main.py:main\n"
+        "    environments: {dev: {}}\n"
+        "    concurrency_limit: {limit: 2, collision_strategy: CANCEL_NEW,\n"
+        "                        grace_period_seconds: 600}\n"
+    )
+    before = _everything(url)
+    capsys.readouterr()
+
+    code = _apply(project)
+
+    err = capsys.readouterr().err
+    if (server_features.parse_version(version) or (0, 0, 0)) >= (3, 6, 6):
+        assert code == 0, err
+        d = read_deployment(url, project.flow, "graceful")
+        assert d is not None
+        assert d["global_concurrency_limit"]["limit"] == 2
+        assert d["concurrency_options"] == {
+            "collision_strategy": "CANCEL_NEW",
+            "grace_period_seconds": 600,
+        }
+        plan = ["plan", "-f", str(project.config), "--env", "dev", "--detailed-exitcode"]
+        assert dispatch(plan) == 0, capsys.readouterr().out
+        return
+    assert code == 1
+    assert (
+        f"environment 'dev' ({url}) runs Prefect {version}, which lacks grace_period_seconds "
+        "of a deployment's concurrency_limit: that needs Prefect 3.6.6 or newer; upgrade the "
+        "server (nothing was written)"
+    ) in err
+    assert "Traceback" not in err
+    assert _everything(url) == before
+    assert deployments_of(url, project.flow) == []

@@ -160,8 +160,13 @@ def _unwrap(annotation: Any) -> Any:
             annotation = typing.get_args(annotation)[0]
         elif origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                return annotation
+            models = [m for m in map(_unwrap, members) if _is_model(m)]
+            if len(members) != 1:  # a number or a mapping: the mapping's keys
+                return models[0] if len(models) == 1 else annotation
             annotation = members[0]
         else:
             return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel)

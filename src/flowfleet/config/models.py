@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -119,6 +121,48 @@ class Schedule(Strict):
         return checks.only_for("anchor_date", value, info.data.get("interval"), "interval")
 
 
+def _grace_period(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool) and not 60 <= value <= 86400:
+        raise ValueError(
+            "expected whole seconds from 60 to 86400 (one minute to one day), as Prefect "
+            f"allows, found the number {value}"
+        )
+    return value
+
+
+GracePeriod = Annotated[
+    int, _not_bool("a valid integer"), BeforeValidator(_grace_period), Field(ge=60, le=86400)
+]
+
+
+class ConcurrencyLimitOptions(Strict):
+    """A concurrency limit with what happens to runs over it (as in prefect.yaml)."""
+
+    limit: Limit
+    collision_strategy: Literal["ENQUEUE", "CANCEL_NEW"] | None = Field(
+        default=None,
+        description="What the server does with a run over the limit: ENQUEUE (wait, the "
+        "default) or CANCEL_NEW (cancel it).",
+    )
+    grace_period_seconds: GracePeriod | None = Field(
+        default=None,
+        description="How long a run may take to start before its slot is released "
+        "(default: the server's setting). Needs a Prefect 3.6.6 server or newer.",
+    )
+
+
+def _limit_form(value: Any) -> str:
+    return "Options" if isinstance(value, dict | ConcurrencyLimitOptions) else "Limit"
+
+
+# The integer, or the mapping; a callable discriminator so that an error is reported for
+# the form that was written only. (Tags are capitalised: the error-path mapping skips them.)
+ConcurrencyLimit = Annotated[
+    Annotated[Limit, Tag("Limit")] | Annotated[ConcurrencyLimitOptions, Tag("Options")],
+    Discriminator(_limit_form),
+]
+
+
 class WorkPool(Strict):
     """Where a deployment's runs go: a work pool, its queue and job variables."""
 
@@ -141,7 +185,11 @@ class Settings(Strict):
     work_pool: WorkPool | None = None
     pull_steps: list[JsonObject] | None = None
     paused: bool | None = None
-    concurrency_limit: Limit | None = None
+    concurrency_limit: ConcurrencyLimit | None = Field(
+        default=None,
+        description="A number, or {limit, collision_strategy, grace_period_seconds}; "
+        "merged key by key across layers (a number sets the limit only).",
+    )
     enforce_parameter_schema: bool | None = Field(
         default=None, description="Validate parameters against the flow signature (default true)."
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from flowfleet.model.items import json_value
 from flowfleet.model.resources import Deployment, Schedule, queue_name
-from flowfleet.plan.normalize import NO_SLUG
+from flowfleet.plan.normalize import NO_SLUG, comparable
 from flowfleet.server import wire
 from flowfleet.server.api import Api
 from flowfleet.server.read import parse_deployment
@@ -93,11 +93,21 @@ def deployment_entry(d: Deployment) -> dict[str, Any]:
         "work_pool": _work_pool(d),
         "pull_steps": list(d.pull_steps) if d.pull_steps else None,
         "paused": d.paused or None,
-        "concurrency_limit": d.concurrency_limit,
+        "concurrency_limit": _concurrency_limit(d),
         "enforce_parameter_schema": False if not d.enforce_parameter_schema else None,
     }
     entry.update({k: literal(v) for k, v in optional.items() if v is not None})
     return entry
+
+
+def _concurrency_limit(d: Deployment) -> int | dict[str, Any] | None:
+    """The number, or the mapping when the deployment has options besides the server's
+    default (options without a limit limit nothing: left out)."""
+    options = comparable("concurrency_options", d)
+    if d.concurrency_limit is None or options is None:
+        return d.concurrency_limit
+    given = {k: v for k, v in options.items() if v is not None}
+    return {"limit": d.concurrency_limit, **given}
 
 
 def _work_pool(d: Deployment) -> dict[str, Any] | None:

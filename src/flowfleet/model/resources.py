@@ -28,6 +28,15 @@ class Schedule(Frozen):
     max_scheduled_runs: int | None = None
 
 
+class ConcurrencyOptions(Frozen):
+    """What the server does with a run over the deployment's concurrency limit, and how
+    long a run may take to start before its slot is released (None: the server's
+    setting)."""
+
+    collision_strategy: str = "ENQUEUE"  # or CANCEL_NEW (the config allows only these)
+    grace_period_seconds: int | None = None
+
+
 class Deployment(Frozen):
     """One Prefect deployment as it should exist in one environment."""
 
@@ -45,6 +54,7 @@ class Deployment(Frozen):
     pull_steps: tuple[dict[str, Any], ...] | None = None
     paused: bool = False
     concurrency_limit: int | None = None
+    concurrency_options: ConcurrencyOptions | None = None
     enforce_parameter_schema: bool = True
     parameter_openapi_schema: dict[str, Any] | None = None
     # Not sent as fields: protection becomes a tag, secret names only mask output.
@@ -66,7 +76,9 @@ class Deployment(Frozen):
         from flowfleet.model.masking import mask_env
 
         data = self.model_dump(
-            mode="json", exclude={"parameter_openapi_schema", "protected", "secret_env"}
+            mode="json",
+            exclude={"parameter_openapi_schema", "protected", "secret_env"}
+            | ({"concurrency_options"} if self.concurrency_options is None else set()),
         )
         data["schedules"] = [s.model_dump(mode="json", exclude_none=True) for s in self.schedules]
         data["job_variables"] = mask_env(data["job_variables"], self.secret_env)
@@ -174,6 +186,7 @@ COMPARED_FIELDS = (
     "pull_steps",
     "paused",
     "concurrency_limit",
+    "concurrency_options",
     "enforce_parameter_schema",
     "parameter_openapi_schema",
 )

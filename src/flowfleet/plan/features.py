@@ -1,10 +1,14 @@
 """What a Prefect server must have for what flowfleet sends it: the check, made with the
 live state and before any write, that an environment's server is recent enough.
 
-First versions were found by comparing the servers' own request schemas
-(`prefect.server.schemas.actions`) of Prefect 3.0.11, 3.1.15, 3.2.0, 3.2.15, 3.3.7,
-3.4.25, 3.6.29, 3.8.8 and 3.9.1. Everything flowfleet sends exists from Prefect 3.4 (the
-oldest supported version) on; the features below are refused by older servers (422).
+Servers older than the oldest supported one (flowfleet.model.versions.OLDEST_SERVER) are
+refused as a whole when the live state is read. First versions were found by comparing
+the servers' own request schemas (`prefect.server.schemas.actions`, `.core`) of Prefect
+3.0.11 to 3.9.1: everything flowfleet sends exists from Prefect 3.4 on, except a
+deployment's `concurrency_options.grace_period_seconds`, new in 3.6.6 (3.4.0, 3.4.25,
+3.5.0 and 3.6.0-3.6.5 lack it). Older servers drop it silently (so a plan would never
+converge): it is refused here, before any write. (`collision_strategy` is in every 3.x
+server from 3.1.0 on: not gated.)
 """
 
 from __future__ import annotations
@@ -27,20 +31,13 @@ class Feature:
 
 FEATURES = (
     Feature(
-        "deployment schedules with slugs and their own parameters (how flowfleet sends "
-        "every schedule)",
-        (3, 2, 0),
-        lambda deployments: any(d.schedules for d in deployments),
-    ),
-    Feature(
-        "changing a deployment's pull_steps in place",
-        (3, 2, 0),
-        lambda deployments: any(d.pull_steps is not None for d in deployments),
-    ),
-    Feature(
-        "changing a deployment's parameter schema in place",
-        (3, 2, 0),
-        lambda deployments: any(d.parameter_openapi_schema is not None for d in deployments),
+        "grace_period_seconds of a deployment's concurrency_limit",
+        (3, 6, 6),
+        lambda deployments: any(
+            d.concurrency_options is not None
+            and d.concurrency_options.grace_period_seconds is not None
+            for d in deployments
+        ),
     ),
 )
 

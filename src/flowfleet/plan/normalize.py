@@ -10,7 +10,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flowfleet.model.items import json_value
-from flowfleet.model.resources import Deployment, Schedule, anchor_instant, queue_name
+from flowfleet.model.resources import (
+    ConcurrencyOptions,
+    Deployment,
+    Schedule,
+    anchor_instant,
+    queue_name,
+)
 
 # A normaliser gets a field's value, the deployment, and the reference (the desired
 # deployment when normalising a live one; None for a desired one).
@@ -64,6 +70,13 @@ def _json(value: Any, deployment: Deployment, reference: Deployment | None) -> A
     return json_value(value) if value is not None else None
 
 
+def _concurrency_options(value: Any, deployment: Deployment, reference: Deployment | None) -> Any:
+    # The server treats no options as ENQUEUE without a grace period (its own setting).
+    if value is None or value == ConcurrencyOptions():
+        return None
+    return value.model_dump(mode="json")
+
+
 NORMALISERS: dict[str, Normaliser] = {
     "tags": _tags,
     "schedules": _schedules,
@@ -75,6 +88,7 @@ NORMALISERS: dict[str, Normaliser] = {
     "version": _empty_is_none,
     "parameters": _json,
     "job_variables": _json,
+    "concurrency_options": _concurrency_options,
 }
 
 

@@ -17,7 +17,7 @@ from flowfleet.config.document import DocPath, YamlFloat, YamlInt
 from flowfleet.config.load import LoadedConfig
 from flowfleet.config.models import DeploymentEntry, Settings
 from flowfleet.config.models import Schedule as ScheduleEntry
-from flowfleet.model.resources import Deployment, Schedule
+from flowfleet.model.resources import ConcurrencyOptions, Deployment, Schedule
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 FlowNames = Callable[[str], str]
@@ -101,6 +101,11 @@ def _merge_field(merged: _Merged, name: str, value: Any, path: DocPath) -> None:
         merged.origins.update(
             key_paths("work_pool.job_variables", at, given.get("job_variables", {}))
         )
+    elif name == "concurrency_limit":
+        # A number sets the limit only: a strategy from a lower layer stays.
+        given = {"limit": value} if isinstance(value, int) else value.model_dump(exclude_none=True)
+        merged.values[name] = {**(current or {}), **given}
+        merged.origins.update({f"concurrency_limit.{key}": (*path, key) for key in given})
     else:
         merged.values[name] = value
     merged.origins[name] = path
@@ -144,6 +149,7 @@ def _resolve(
 ) -> Rendered:
     values = substitute(merged.values, names)
     pool = values.get("work_pool", {})
+    limit = values.get("concurrency_limit", {})
     schedules = [
         _schedule(s, i, values.get("schedules_active"))
         for i, s in enumerate(values.get("schedules") or [])
@@ -163,7 +169,8 @@ def _resolve(
         job_variables=pool.get("job_variables", {}),
         pull_steps=values.get("pull_steps"),
         paused=values.get("paused", False),
-        concurrency_limit=values.get("concurrency_limit"),
+        concurrency_limit=limit.get("limit"),
+        concurrency_options=concurrency_options(limit),
         enforce_parameter_schema=values.get("enforce_parameter_schema", True),
         protected=values.get("protected", False),
         secret_env=tuple(values.get("secret_env", ())),
@@ -175,6 +182,13 @@ def _resolve(
         "entrypoint": (*entry_path, "entrypoint"),
     }
     return Rendered(deployment, entry_path, origins)
+
+
+def concurrency_options(limit: Mapping[str, Any]) -> ConcurrencyOptions | None:
+    """The options of a merged `concurrency_limit` mapping; None when it sets neither a
+    strategy nor a grace period (a grace period alone keeps the default ENQUEUE)."""
+    options = {k: limit[k] for k in ("collision_strategy", "grace_period_seconds") if k in limit}
+    return ConcurrencyOptions.model_validate(options) if options else None
 
 
 def _schedule(entry: ScheduleEntry, index: int, active: bool | None) -> Schedule:

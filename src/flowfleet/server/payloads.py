@@ -23,7 +23,8 @@ def create_deployment(deployment: Deployment, flow_id: str) -> wire.DeploymentCr
     out (the server's defaults), except version and description (the upsert keeps an old
     value that is not sent)."""
     fields = _fields(deployment, PATCHABLE)
-    sent = {k: v for k, v in fields.items() if v is not None or k in ("version", "description")}
+    kept = ("version", "description", "concurrency_options")  # the upsert keeps them if unsent
+    sent = {k: v for k, v in fields.items() if v is not None or k in kept}
     later = schedules_sent_later(deployment)
     schedules = [] if later else [schedule(s) for s in deployment.schedules]
     return wire.DeploymentCreate(name=deployment.name, flow_id=flow_id, **sent, schedules=schedules)
@@ -84,4 +85,7 @@ def _schedule_fields(s: Schedule) -> dict[str, Any]:
 
 def _fields(deployment: Deployment, names: Any) -> dict[str, Any]:
     data = deployment.model_dump(mode="json", include=set(names))
+    options = data.get("concurrency_options")
+    if options is not None and options["grace_period_seconds"] is None:
+        del options["grace_period_seconds"]  # only sent when set: servers before 3.6.6 lack it
     return {name: data[name] for name in names}

@@ -16,7 +16,13 @@ import asyncio
 from collections.abc import Iterable
 
 from flowfleet.errors import FlowfleetError
-from flowfleet.model.resources import Deployment, LiveDeployment, LiveState, Schedule
+from flowfleet.model.resources import (
+    ConcurrencyOptions,
+    Deployment,
+    LiveDeployment,
+    LiveState,
+    Schedule,
+)
 from flowfleet.model.target import Target
 from flowfleet.model.versions import OLDEST_SERVER, parse_version, version_text
 from flowfleet.server import wire
@@ -108,6 +114,7 @@ def parse_deployment(data: wire.DeploymentResponse, flow_name: str) -> LiveDeplo
         pull_steps=tuple(data.pull_steps) if data.pull_steps is not None else None,
         paused=bool(data.paused),
         concurrency_limit=limit.limit if limit is not None else data.concurrency_limit,
+        concurrency_options=_concurrency_options(data.concurrency_options),
         enforce_parameter_schema=bool(data.enforce_parameter_schema),
         parameter_openapi_schema=data.parameter_openapi_schema,
     )
@@ -117,6 +124,16 @@ def parse_deployment(data: wire.DeploymentResponse, flow_name: str) -> LiveDeplo
         updated=data.updated,
         deployment=deployment,
         schedule_ids={s.slug: sid for s, sid in schedules},
+    )
+
+
+def _concurrency_options(
+    data: wire.DeploymentConcurrencyOptions | None,
+) -> ConcurrencyOptions | None:
+    if data is None or data.collision_strategy is None:
+        return None
+    return ConcurrencyOptions(
+        collision_strategy=data.collision_strategy, grace_period_seconds=data.grace_period_seconds
     )
 
 

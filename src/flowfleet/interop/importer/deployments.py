@@ -148,12 +148,26 @@ def _work_pool(context: Context, path: DocPath, raw: Any) -> dict[str, Any] | No
 
 
 def _concurrency_limit(context: Context, path: DocPath, raw: Any) -> Any:
+    """A number stays a number; Prefect's mapping keeps its options (a mapping with only a
+    limit becomes the number)."""
     if not isinstance(raw, dict):
         return context.data(path, raw)
-    for key in ("collision_strategy", "grace_period_seconds"):
-        if raw.get(key) is not None:
-            context.warn((*path, key), f"'{key}' left out: flowfleet sets the limit only", key=True)
-    return context.data((*path, "limit"), raw.get("limit"))
+    options = {
+        key: context.data((*path, key), raw[key])
+        for key in ("limit", "collision_strategy", "grace_period_seconds")
+        if raw.get(key) is not None
+    }
+    for key in raw.keys() - {"limit", "collision_strategy", "grace_period_seconds"}:
+        context.warn((*path, key), f"'{key}' left out: prefect deploy ignores it", key=True)
+    if "limit" not in options:
+        if len(options):
+            context.warn(
+                path,
+                "'concurrency_limit' left out: it has no 'limit', so prefect deploy sets "
+                "no concurrency limit either",
+            )
+        return None
+    return options if len(options) > 1 else options["limit"]
 
 
 def _other_keys(context: Context, path: DocPath, raw: dict[str, Any]) -> None:

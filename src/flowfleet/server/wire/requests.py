@@ -51,6 +51,14 @@ class DeploymentScheduleUpdate(DeploymentScheduleCreate):
     """PATCH /deployments/{id}/schedules/{schedule_id}."""
 
 
+class ConcurrencyOptions(Request):
+    """A deployment's `concurrency_options` (`grace_period_seconds` since Prefect 3.6.6;
+    older servers drop it: flowfleet.plan.features refuses it before any write)."""
+
+    collision_strategy: str  # ENQUEUE or CANCEL_NEW
+    grace_period_seconds: int | None = None
+
+
 class _DeploymentFields(Request):
     """The deployment fields flowfleet manages (see flowfleet.plan.COMPARED_FIELDS)."""
 
@@ -65,6 +73,7 @@ class _DeploymentFields(Request):
     pull_steps: list[dict[str, Any]] | None = None
     paused: bool = False
     concurrency_limit: int | None = None
+    concurrency_options: ConcurrencyOptions | None = None
     enforce_parameter_schema: bool = True
     parameter_openapi_schema: dict[str, Any] | None = None
 

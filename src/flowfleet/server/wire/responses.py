@@ -42,6 +42,13 @@ class DeploymentConcurrencyLimit(Response):
     limit: int | None = None
 
 
+class DeploymentConcurrencyOptions(Response):
+    """A deployment's `concurrency_options` (`grace_period_seconds` since Prefect 3.6.6)."""
+
+    collision_strategy: str | None = None
+    grace_period_seconds: int | None = None
+
+
 class DeploymentResponse(Response):
     id: str
     flow_id: str
@@ -60,6 +67,7 @@ class DeploymentResponse(Response):
     paused: bool | None = None
     concurrency_limit: int | None = None
     global_concurrency_limit: DeploymentConcurrencyLimit | None = None
+    concurrency_options: DeploymentConcurrencyOptions | None = None
     enforce_parameter_schema: bool | None = None
     parameter_openapi_schema: dict[str, Any] | None = None
 
