@@ -2,6 +2,7 @@
 # `make test-compat`: flowfleet against every supported Prefect version.
 #  - server side: tests/integration/test_server_versions.py once per server version, against
 #    servers started from that version's own environment (FLOWFLEET_TEST_SERVER_PYTHON);
+#  - Prefect 2: tests/integration/test_prefect2.py, export of Prefect 2.20 servers (compat/prefect-2.txt);
 #  - client side: the offline tests (all but tests/integration and the slow wheel-install
 #    test tests/test_release.py) with the oldest supported client, Prefect 3.4.
 # Each environment is installed from its locked, hashed file (compat/*.txt) into
@@ -26,7 +27,7 @@ environment() {  # environment NAME: $DIR/NAME from compat/NAME.txt, unless up t
 
 started=$SECONDS
 pids=()
-for name in client-3.4 server-3.1 $(printf 'server-%s ' $SERVERS); do
+for name in client-3.4 server-3.1 prefect-2 $(printf 'server-%s ' $SERVERS); do
     environment "$name" & pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid"; done
@@ -47,6 +48,12 @@ echo "compat: server Prefect $full (unsupported: the refusal)"
 FLOWFLEET_TEST_SERVER_PYTHON="$python" FLOWFLEET_TEST_SERVER_VERSION="$full" \
     "$BIN/pytest" -q -p no:cacheprovider tests/integration/test_server_versions.py \
     -k "test_server_is_the_version_under_test or test_a_server_older_than_supported"
+
+# Prefect 2 → flowfleet: two Prefect 2.20 servers with the legacy state (ECSTask blocks,
+# `prefect deployment build -ib ecs-task/<env> --apply`), exported and applied to Prefect 3.
+echo "compat: Prefect 2 server $("$DIR/prefect-2/bin/python" -c 'import prefect; print(prefect.__version__)'), export and import"
+FLOWFLEET_PREFECT2_PYTHON="$DIR/prefect-2/bin/python" \
+    "$BIN/pytest" -q -p no:cacheprovider tests/integration/test_prefect2.py
 
 client="$DIR/client-3.4/bin/python"
 echo "compat: client Prefect $("$client" -c 'import prefect; print(prefect.__version__)'), offline tests"

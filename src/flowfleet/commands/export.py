@@ -18,9 +18,14 @@ from flowfleet.commands.common import write_new_file
 from flowfleet.config.load import project_slug
 from flowfleet.errors import FlowfleetError
 from flowfleet.interop.export import ServerState, dump_export, export_config, read_server
+from flowfleet.interop.export_prefect2 import export_prefect2_config
+from flowfleet.interop.scaffold.ecs import ecs_base_job_template
+from flowfleet.model.versions import parse_version
 from flowfleet.output.console import err, out
 from flowfleet.server.api import connect
 from flowfleet.server.connection import resolve_target
+from flowfleet.server.read import read_server_version
+from flowfleet.server.read_prefect2 import Prefect2State, read_prefect2
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -46,7 +51,13 @@ def run_export(
     connection = _connection(api_url, api_key_env, local)
     target = resolve_target(root, environment, _environment(connection), start_local=True)
     state = asyncio.run(_read(target, flows))
-    config, warnings = export_config(name, environment, connection, state, _default_template)
+    if isinstance(state, Prefect2State):
+        template, _ = ecs_base_job_template()
+        config, warnings = export_prefect2_config(
+            name, environment, connection, state, template, _default_template
+        )
+    else:
+        config, warnings = export_config(name, environment, connection, state, _default_template)
     if not state.deployments:
         warnings.append(
             f"no deployments on {target.url}"
@@ -65,8 +76,12 @@ def run_export(
     return 0
 
 
-async def _read(target: Any, flows: Sequence[str]) -> ServerState:
+async def _read(target: Any, flows: Sequence[str]) -> ServerState | Prefect2State:
+    """A Prefect 2.x server (by its version) is read in its own terms."""
     async with connect(target) as api:
+        version = parse_version(await read_server_version(api))
+        if version is not None and version[0] < 3:
+            return await read_prefect2(api, flows)
         return await read_server(api, flows)
 
 

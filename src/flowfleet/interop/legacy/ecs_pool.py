@@ -122,7 +122,7 @@ def _credentials(
     if isinstance(value, str):  # a server's block reference, already by name
         variables["aws_credentials"] = value
         return
-    if isinstance(value, dict) and not any(v for v in value.values()):
+    if isinstance(value, dict) and _unset_credentials(value):
         return  # AwsCredentials() with nothing set: the worker's own AWS credentials
     pool.warnings.append(
         (
@@ -131,6 +131,19 @@ def _credentials(
             "aws-credentials block and set the pool's job variable aws_credentials to "
             "'{{ prefect.blocks.aws-credentials.NAME }}'; they are left out",
         )
+    )
+
+
+def _unset_credentials(value: dict[str, Any]) -> bool:
+    """An inline AwsCredentials with nothing set (as a server stores `AwsCredentials()`:
+    every field null, the client parameters at their defaults, the type's slug)."""
+    client = value.get("aws_client_parameters") or {}
+    return (
+        not any(
+            v for k, v in value.items() if k not in ("block_type_slug", "aws_client_parameters")
+        )
+        and not any(v for k, v in client.items() if k != "use_ssl")
+        and client.get("use_ssl", True)
     )
 
 

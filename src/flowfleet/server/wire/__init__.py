@@ -36,6 +36,12 @@ from flowfleet.server.wire.filters import (
     WorkQueuesFilter,
     work_pools_named,
 )
+from flowfleet.server.wire.prefect2 import (
+    PREFECT_2_RESPONSES,
+    BlockTypeRef,
+    Prefect2BlockDocument,
+    Prefect2Deployment,
+)
 from flowfleet.server.wire.requests import (
     BlockDocumentCreate,
     BlockDocumentUpdate,
@@ -94,6 +100,7 @@ def to_json(body: Body | None) -> Any:
 
 __all__ = [
     "FIELD_SINCE",
+    "PREFECT_2_RESPONSES",
     "AllOf",
     "AnyOf",
     "BlockDocument",
@@ -105,6 +112,7 @@ __all__ = [
     "BlockSchemasFilter",
     "BlockType",
     "BlockTypeCreate",
+    "BlockTypeRef",
     "Body",
     "ConcurrencyLimitV2Create",
     "ConcurrencyLimitV2Update",
@@ -134,6 +142,8 @@ __all__ = [
     "LogsFilter",
     "NotAnyOf",
     "Page",
+    "Prefect2BlockDocument",
+    "Prefect2Deployment",
     "RRuleSchedule",
     "Request",
     "Response",
