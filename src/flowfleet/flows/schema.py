@@ -30,6 +30,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticUndefined
 
+from flowfleet.flows import blocks
 from flowfleet.flows.docstrings import parameter_docs
 from flowfleet.flows.prefect_rules import PrefectRules, installed_rules
 from flowfleet.flows.source import (
@@ -38,7 +39,7 @@ from flowfleet.flows.source import (
     ModuleRef,
     Unevaluable,
     default_value,
-    evaluate,
+    evaluate_annotation,
 )
 from flowfleet.flows.types import Parameter, Signature
 
@@ -180,8 +181,19 @@ def _payload(fields: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"title": "Parameters", "type": "object"}
     result |= {key: schema[key] for key in ("properties", "required") if key in schema}
     if "$defs" in schema:
-        result["definitions"] = schema["$defs"]
-    return result
+        result["definitions"] = _with_nested(schema["$defs"])
+    unmarked: dict[str, Any] = blocks.unmark(result)
+    return unmarked
+
+
+def _with_nested(definitions: dict[str, Any]) -> dict[str, Any]:
+    """The definitions, plus those that the stand-ins of Prefect's classes refer to (pydantic
+    sorts definitions by name; so does this)."""
+    merged = dict(definitions)
+    for definition in definitions.values():
+        for name, nested in blocks.nested_definitions(definition).items():
+            merged.setdefault(name, nested)
+    return dict(sorted(merged.items()))
 
 
 _PREFECT_RESERVED = {"v__args", "v__kwargs", "v__positional_only", "v__duplicate_kwargs"}
@@ -248,7 +260,7 @@ def _arguments(args: ast.arguments) -> Iterator[tuple[ast.arg, inspect._Paramete
 
 def _annotation(node: ast.expr | None, names: dict[str, object]) -> Any:
     try:
-        value = Any if node is None else evaluate(node, names)
+        value = Any if node is None else evaluate_annotation(node, names)
     except Unevaluable:
         return Any
     return Any if isinstance(value, ModuleRef) else value
@@ -258,7 +270,7 @@ def _library(node: ast.expr | None, names: dict[str, object]) -> str | None:
     """The installed library an annotation needs, if that is why it cannot be evaluated."""
     try:
         if node is not None:
-            evaluate(node, names)
+            evaluate_annotation(node, names)
     except Unevaluable as exc:
         return exc.library
     return None

@@ -32,6 +32,7 @@ from flowfleet.flows.evaluate import (
     constant_value,
     default_value,
     evaluate,
+    evaluate_annotation,
     is_whitelisted,
     safe_names,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "constant_value",
     "default_value",
     "evaluate",
+    "evaluate_annotation",
     "flow_decorator",
     "module_names",
     "read_module",
