@@ -226,7 +226,7 @@ def test_init_declares_one_deployment_per_flow_found(
         "warning: flows/broken.py: not declared: flows/broken.py line 4: invalid syntax\n"
         "warning: pipelines/typed.py:dynamic: not declared: pipelines/typed.py line 47: the "
         "flow name of 'dynamic' is NAME, which flowfleet cannot know without running code; "
-        "write it as a string (a literal, a module-level NAME = \"...\" constant, or an "
+        'write it as a string (a literal, a module-level NAME = "..." constant, or an '
         'f-string or + of those): name="..."\n'
     )
     config = (repo / "flowfleet.yaml").read_text()
