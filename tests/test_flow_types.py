@@ -377,7 +377,14 @@ def missing(block: NoSuchBlock, maybe: Optional[NoSuchBlock] = None, gone: NoSuc
 """
 
 
-@pytest.mark.usefixtures("fresh_modules")
+@pytest.fixture
+def collections_loaded() -> None:
+    """prefect_aws imported before fresh_modules looks: forgetting it would make its block
+    types register twice (a warning) when a later test imports it again."""
+    importlib.import_module("prefect_aws")
+
+
+@pytest.mark.usefixtures("collections_loaded", "fresh_modules")
 def test_block_types_give_prefects_schema(tmp_path: Path) -> None:
     """Blocks (a parameter, Optional, inside a model, from prefect_aws, through a module
     attribute) get Prefect's $ref and block definitions; read without importing prefect

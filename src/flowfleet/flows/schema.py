@@ -5,7 +5,9 @@ is then made exactly as Prefect makes it: pydantic `create_model` +
 `TypeAdapter(...).json_schema(...)`.
 
 Where the result differs from what `prefect deploy` (which imports the flow) sends:
-- types outside the whitelist (pydantic models, pandas, ...) are `Any`;
+- types outside the whitelist and the project's own data classes (pandas, ...) are `Any`;
+  Prefect's block types (and other models of prefect.blocks / collections) are read from
+  the installed package, once per installed versions (blocks.py);
 - `Annotated[...]` metadata such as `Field(ge=1)` is dropped;
 - a default that is not a literal, an enum member or a whitelisted constructor called with
   literals (`date(2024, 1, 1)`) is unknown: optional, but no "default" in the schema;
