@@ -496,3 +496,28 @@ def test_block_values_are_checked_as_prefect_checks_them(tmp_path: Path) -> None
             at_run,
             enforced,
         )
+
+
+def test_the_block_types_of_a_flow_are_asked_about_in_one_subprocess(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowfleet.flows import blocks
+
+    monkeypatch.setenv("FLOWFLEET_CACHE_DIR", str(tmp_path / "cache"))
+    blocks._answer.cache_clear()
+    calls: list[list[tuple[str, str]]] = []
+    real = blocks._ask_many
+
+    def ask_many(pairs: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
+        calls.append(pairs)
+        return real(pairs)
+
+    monkeypatch.setattr(blocks, "_ask_many", ask_many)
+    source = BLOCKS.replace("class Warehouse(BaseModel)", "class Warehouse")
+    write(tmp_path, "flows/two.py", source.replace("password: Secret", "password: str"))
+    flow = inspect_flow(tmp_path, "flows/two.py:blocks")
+    assert {"Secret", "AwsCredentials"} <= flow.parameter_schema["definitions"].keys()
+    assert calls == [
+        [("prefect.blocks.system", "Secret"), ("prefect_aws", "AwsCredentials")],
+    ]
+    blocks._answer.cache_clear()

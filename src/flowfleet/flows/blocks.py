@@ -152,54 +152,77 @@ def _write(path: Path, answer: dict[str, Any]) -> None:
 _SCRIPT = """
 import importlib, json, sys, warnings
 warnings.simplefilter("ignore")
-module, name = sys.argv[1], sys.argv[2]
-try:
-    cls = getattr(importlib.import_module(module), name)
-except Exception:
-    print(json.dumps({}))
-    sys.exit(0)
 import pydantic
 from prefect._internal.pydantic.schemas import GenerateEmptySchemaForUserClasses
-try:
-    model = pydantic.create_model(
-        "P", __config__=pydantic.ConfigDict(arbitrary_types_allowed=True), x=(cls, ...)
-    )
-    schema = pydantic.TypeAdapter(model).json_schema(
-        by_alias=True,
-        ref_template="#/definitions/{model}",
-        schema_generator=GenerateEmptySchemaForUserClasses,
-    )
-except Exception:
-    print(json.dumps({}))
-    sys.exit(0)
-ref = schema["properties"]["x"].get("$ref", "")
-if not ref.startswith("#/definitions/") or not isinstance(cls, type):
-    print(json.dumps({}))
-    sys.exit(0)
-print(json.dumps({
-    "name": ref.removeprefix("#/definitions/"),
-    "ref": f"{cls.__module__}.{cls.__qualname__}",
-    "definitions": schema.get("$defs", {}),
-}))
+
+
+def answer(module, name):
+    try:
+        cls = getattr(importlib.import_module(module), name)
+        model = pydantic.create_model(
+            "P", __config__=pydantic.ConfigDict(arbitrary_types_allowed=True), x=(cls, ...)
+        )
+        schema = pydantic.TypeAdapter(model).json_schema(
+            by_alias=True,
+            ref_template="#/definitions/{model}",
+            schema_generator=GenerateEmptySchemaForUserClasses,
+        )
+    except Exception:
+        return {}
+    ref = schema["properties"]["x"].get("$ref", "")
+    if not ref.startswith("#/definitions/") or not isinstance(cls, type):
+        return {}
+    return {
+        "name": ref.removeprefix("#/definitions/"),
+        "ref": f"{cls.__module__}.{cls.__qualname__}",
+        "definitions": schema.get("$defs", {}),
+    }
+
+
+pairs = zip(sys.argv[1::2], sys.argv[2::2])
+print(json.dumps([answer(module, name) for module, name in pairs]))
 """
 
 
 def _ask(module: str, name: str) -> dict[str, Any] | None:
     """The installed package's answer ({} when the class is not a model), None on failure."""
+    return _ask_many([(module, name)])[0]
+
+
+def _ask_many(pairs: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
+    """The answers for several classes, from one subprocess (Prefect is imported once)."""
     environment = {**os.environ, "PREFECT_LOGGING_LEVEL": "ERROR", "DO_NOT_TRACK": "1"}
+    arguments = [part for pair in pairs for part in pair]
     try:
         done = subprocess.run(
-            [sys.executable, "-c", _SCRIPT, module, name],
+            [sys.executable, "-c", _SCRIPT, *arguments],
             capture_output=True,
             text=True,
             timeout=_TIMEOUT,
             env=environment,
             check=False,
         )
-        answer = json.loads(done.stdout.strip().splitlines()[-1])
+        answers = json.loads(done.stdout.strip().splitlines()[-1])
     except (OSError, subprocess.SubprocessError, ValueError, IndexError):
-        return None
-    return answer if isinstance(answer, dict) and done.returncode == 0 else None
+        return [None] * len(pairs)
+    if done.returncode != 0 or not isinstance(answers, list) or len(answers) != len(pairs):
+        return [None] * len(pairs)
+    return [answer if isinstance(answer, dict) else None for answer in answers]
+
+
+def prefetch(pairs: list[tuple[str, str]]) -> None:
+    """Ask, in one subprocess, about the classes of a flow's annotations not cached yet."""
+    missing: dict[tuple[str, str], Path] = {}
+    for module, name in dict.fromkeys(pairs):
+        versions = _versions(module) if is_candidate(module) else None
+        path = _cache_path(module, name, versions) if versions is not None else None
+        if path is not None and not path.is_file():
+            missing[(module, name)] = path
+    if len(missing) < 2:
+        return  # one class: asked when it is evaluated
+    for (module, name), answer in zip(missing, _ask_many(list(missing)), strict=True):
+        if answer is not None:
+            _write(missing[(module, name)], answer)
 
 
 @functools.cache

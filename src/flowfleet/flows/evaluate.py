@@ -199,6 +199,26 @@ def evaluate_annotation(node: ast.expr, names: dict[str, object]) -> object:
         _ANNOTATION.reset(token)
 
 
+def foreign_names(node: ast.expr | None, names: dict[str, object]) -> list[Foreign]:
+    """The names of installed libraries an annotation mentions (`X`, `module.X`)."""
+    found: list[Foreign] = []
+    nodes = list(ast.walk(node)) if node is not None else []
+    bases = {id(sub.value) for sub in nodes if isinstance(sub, ast.Attribute)}
+    for sub in nodes:
+        if id(sub) in bases and not isinstance(sub, ast.Attribute):
+            continue  # `module` of `module.X`
+        if isinstance(sub, ast.Name) and isinstance(names.get(sub.id), Foreign):
+            found.append(typing.cast("Foreign", names[sub.id]))
+        elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+            outer = names.get(sub.value.id)
+            if isinstance(outer, Foreign):
+                found.append(Foreign(f"{outer.module}.{outer.name}", sub.attr))
+            elif isinstance(outer, ModuleRef):
+                inner = attribute(outer.name, sub.attr)
+                found += [inner] if isinstance(inner, Foreign) else []
+    return found
+
+
 def _known(value: object) -> object:
     if isinstance(value, Foreign) and _ANNOTATION.get() and blocks.is_candidate(value.module):
         found = blocks.stand_in(value.module, value.name)

@@ -42,6 +42,7 @@ from flowfleet.flows.source import (
     Unevaluable,
     default_value,
     evaluate_annotation,
+    foreign_names,
 )
 from flowfleet.flows.types import Parameter, Signature
 
@@ -75,6 +76,8 @@ def build_signature(func: FunctionNode, names: dict[str, object], doc: str | Non
     runtime_fields: dict[str, Any] = {}
     parameters: list[Parameter] = []
     libraries: dict[str, str] = {}
+    mentioned = [f for a, _, _ in _arguments(func.args) for f in foreign_names(a.annotation, names)]
+    blocks.prefetch([(f.module, f.name) for f in mentioned])
     for position, (arg, kind, default) in enumerate(_arguments(func.args)):
         if arg.arg in ("self", "cls"):
             continue  # like Prefect: passed implicitly, not flow parameters (keeps positions)

@@ -33,6 +33,7 @@ from flowfleet.flows.evaluate import (
     default_value,
     evaluate,
     evaluate_annotation,
+    foreign_names,
     is_whitelisted,
     safe_names,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "evaluate",
     "evaluate_annotation",
     "flow_decorator",
+    "foreign_names",
     "module_names",
     "read_module",
 ]
