@@ -332,3 +332,192 @@ def test_values_are_checked_against_a_model(tmp_path: Path) -> None:
         assert problem.message.endswith("found 'thirty' (a string)")
     [extra] = check_parameters(flow, {"config": {"days": 1}}, enforce_schema=False)
     assert extra.parameter == "config"
+
+
+BLOCKS = '''
+from typing import Optional
+
+import prefect_aws
+from prefect import flow
+from prefect.blocks import system
+from prefect.blocks.system import Secret
+from pydantic import BaseModel
+
+
+class Warehouse(BaseModel):
+    """Connection settings, with a secret inside."""
+
+    password: Secret
+    user: str = "etl"
+
+
+@flow
+def blocks(
+    secret: Secret,
+    maybe: Optional[Secret] = None,
+    creds: Optional[prefect_aws.AwsCredentials] = None,
+    warehouse: Optional[Warehouse] = None,
+    label: Optional[system.Secret] = None,
+    n: int = 1,
+):
+    pass
+'''
+
+MISSING_COLLECTION = """
+from typing import Optional
+
+from prefect import flow
+from prefect.blocks.system import NoSuchBlockType
+from prefect_nosuchcollection import NoSuchBlock
+
+
+@flow
+def missing(block: NoSuchBlock, maybe: Optional[NoSuchBlock] = None, gone: NoSuchBlockType = None):
+    pass
+"""
+
+
+@pytest.fixture
+def collections_loaded() -> None:
+    """prefect_aws imported before fresh_modules looks: forgetting it would make its block
+    types register twice (a warning) when a later test imports it again."""
+    importlib.import_module("prefect_aws")
+
+
+@pytest.mark.usefixtures("collections_loaded", "fresh_modules")
+def test_block_types_give_prefects_schema(tmp_path: Path) -> None:
+    """Blocks (a parameter, Optional, inside a model, from prefect_aws, through a module
+    attribute) get Prefect's $ref and block definitions; read without importing prefect
+    here (the installed package is asked in a subprocess, once per installed versions)."""
+    path = write(tmp_path, "flows/with_blocks.py", BLOCKS)
+    flow = inspect_flow(tmp_path, "flows/with_blocks.py:blocks")
+    found = flow.parameter_schema
+    definitions = found["definitions"]
+    assert found["properties"]["secret"]["$ref"] == "#/definitions/Secret"
+    assert definitions["Secret"]["block_type_slug"] == "secret"
+    assert definitions["AwsCredentials"]["block_type_slug"] == "aws-credentials"
+    assert definitions["AwsCredentials"]["secret_fields"] == ["aws_secret_access_key"]
+    assert definitions["Warehouse"]["properties"]["password"] == {"$ref": "#/definitions/Secret"}
+    assert flow.notes == ()
+    assert found == prefect_from_source(path, "blocks")
+    sys.path.insert(0, str(path.parent))
+    assert found == prefect_from_import("with_blocks", "blocks")
+
+
+@pytest.mark.usefixtures("fresh_modules")
+def test_a_collection_that_is_not_installed_gives_what_prefect_gives(tmp_path: Path) -> None:
+    path = write(tmp_path, "flows/missing.py", MISSING_COLLECTION)
+    flow = inspect_flow(tmp_path, "flows/missing.py:missing")
+    assert flow.parameter_schema["properties"]["block"] == {"position": 0, "title": "block"}
+    assert flow.parameter_schema == prefect_from_source(path, "missing")
+    assert flow.notes[0] == (
+        "parameter 'block' of flow 'missing' is annotated with a type from"
+        " 'prefect_nosuchcollection', which flowfleet does not import; its schema is {}, as"
+        " Prefect makes it where 'prefect_nosuchcollection' is not installed"
+    )
+    assert flow.notes[2] == (
+        "parameter 'gone' of flow 'missing' is annotated with a type from 'prefect' that the"
+        " installed Prefect does not have as a block type or model; its schema is {}, as"
+        " Prefect makes it where it cannot import the type"
+    )
+
+
+def test_block_schemas_are_cached_per_installed_versions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowfleet.flows import blocks
+
+    monkeypatch.setenv("FLOWFLEET_CACHE_DIR", str(tmp_path / "cache"))
+    blocks._answer.cache_clear()
+    asked: list[str] = []
+    real = blocks._ask
+
+    def ask(module: str, name: str) -> dict[str, Any] | None:
+        asked.append(f"{module}.{name}")
+        return real(module, name)
+
+    monkeypatch.setattr(blocks, "_ask", ask)
+    first = blocks.stand_in("prefect.blocks.system", "Secret")
+    blocks._answer.cache_clear()  # a later process: only the disk cache is left
+    second = blocks.stand_in("prefect.blocks.system", "Secret")
+    assert first is not None and first is second
+    assert asked == ["prefect.blocks.system.Secret"]
+    [cached] = (tmp_path / "cache" / "blocks").iterdir()
+    assert cached.name.startswith("prefect.blocks.system.Secret-")
+    monkeypatch.setattr(blocks, "_version", lambda name: "0.0.1")  # another Prefect
+    assert blocks._cache_path("prefect.blocks.system", "Secret", blocks._versions("prefect"))
+    assert blocks._versions("prefect_aws") == ("prefect==0.0.1", "prefect_aws==0.0.1")
+    blocks._answer.cache_clear()
+
+
+def test_a_class_that_is_no_model_is_not_a_stand_in() -> None:
+    from flowfleet.flows import blocks
+
+    assert blocks.stand_in("prefect.blocks.core", "no_such_name") is None
+    assert blocks.stand_in("prefect_nosuchcollection", "Thing") is None
+
+
+UUID = "6f1c6b7e-0000-4000-8000-000000000000"
+REFERENCE_CASES = [  # value, the server accepts it (enforced schema), a run can start with it
+    ({"secret": {"$ref": {"block_document_slug": "secret/db"}}}, True, True),
+    ({"secret": {"$ref": {"block_document_id": UUID}}}, True, True),
+    ({"secret": {"$ref": UUID}}, True, True),
+    ({"secret": {"$ref": "not-a-uuid"}}, True, False),
+    ({"secret": {"$ref": {"block_document_slug": "db"}}}, True, False),
+    ({"secret": {"$ref": {"name": "db"}}}, True, False),
+    ({"secret": {"value": "s3cr3t"}}, True, True),
+    ({"secret": "s3cr3t"}, False, False),
+    ({"secret": {"value": "x"}, "creds": {"region_name": "eu-west-1"}}, True, True),
+    # A reference also passes as the fields of a block whose fields are all optional: the
+    # server's oneOf refuses it (the run itself could load it).
+    ({"secret": {"value": "x"}, "creds": {"$ref": {"block_document_id": UUID}}}, False, True),
+    ({"secret": {"value": "x"}, "warehouse": {"password": {"$ref": UUID}}}, True, True),
+    ({"secret": {"value": "x"}, "warehouse": {"user": "etl"}}, False, False),
+]
+
+
+@pytest.mark.usefixtures("fresh_modules")
+def test_block_values_are_checked_as_prefect_checks_them(tmp_path: Path) -> None:
+    from prefect.utilities.schema_tools.validation import ValidationError, validate
+
+    write(tmp_path, "flows/with_blocks.py", BLOCKS)
+    flow = inspect_flow(tmp_path, "flows/with_blocks.py:blocks")
+    for values, server_accepts, run_starts in REFERENCE_CASES:
+        try:
+            validate(values, flow.parameter_schema, raise_on_error=True)
+            prefect_server = True
+        except ValidationError:
+            prefect_server = False
+        assert prefect_server == server_accepts, values
+        at_run = check_parameters(flow, values, enforce_schema=False)
+        enforced = check_parameters(flow, values, enforce_schema=True)
+        assert (at_run == [], enforced == []) == (run_starts, server_accepts and run_starts), (
+            values,
+            at_run,
+            enforced,
+        )
+
+
+def test_the_block_types_of_a_flow_are_asked_about_in_one_subprocess(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flowfleet.flows import blocks
+
+    monkeypatch.setenv("FLOWFLEET_CACHE_DIR", str(tmp_path / "cache"))
+    blocks._answer.cache_clear()
+    calls: list[list[tuple[str, str]]] = []
+    real = blocks._ask_many
+
+    def ask_many(pairs: list[tuple[str, str]]) -> list[dict[str, Any] | None]:
+        calls.append(pairs)
+        return real(pairs)
+
+    monkeypatch.setattr(blocks, "_ask_many", ask_many)
+    source = BLOCKS.replace("class Warehouse(BaseModel)", "class Warehouse")
+    write(tmp_path, "flows/two.py", source.replace("password: Secret", "password: str"))
+    flow = inspect_flow(tmp_path, "flows/two.py:blocks")
+    assert {"Secret", "AwsCredentials"} <= flow.parameter_schema["definitions"].keys()
+    assert calls == [
+        [("prefect.blocks.system", "Secret"), ("prefect_aws", "AwsCredentials")],
+    ]
+    blocks._answer.cache_clear()

@@ -128,3 +128,47 @@ def test_verbose_notes_types_of_libraries(
     dispatch(["validate", "-f", str(tmp_path / "flowfleet.yaml"), "--verbose", "--json"])
     notes = json.loads(capsys.readouterr().out)["notes"]
     assert [n["message"] for n in notes] == [err.split("[dev]")[0].split("7:17: ")[1].strip()]
+
+
+BLOCK_FLOW = """
+from prefect import flow
+from prefect.blocks.system import Secret
+
+
+@flow(name="load")
+def load(password: Secret, table: str = "t"):
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("{$ref: {block_document_slug: secret/db-password}}", ""),
+        ("{$ref: {block_document_id: 3fa85f64-5717-4562-b3fc-2c963f66afa6}}", ""),
+        ("{value: s3cr3t}", ""),
+        (
+            "{$ref: {block_document_slug: db-password}}",
+            "{dir}/flowfleet.yaml:8:17: parameter 'password' of flow 'load':"
+            ' {"$ref": {"block_document_slug": "db-password"}} is not a block document'
+            " reference Prefect can load when the run starts; write"
+            ' {"$ref": {"block_document_slug": "BLOCK-TYPE/NAME"}} (e.g. "secret/db-password")'
+            ' or {"$ref": {"block_document_id": "UUID"}} [dev]',
+        ),
+    ],
+)
+def test_block_parameters_take_block_document_references(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str, expected: str
+) -> None:
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows/load.py").write_text(textwrap.dedent(BLOCK_FLOW), encoding="utf-8")
+    config = tmp_path / "flowfleet.yaml"
+    config.write_text(
+        "project: shop\nenvironments:\n  dev: {local: true}\ndeployments:\n"
+        "  - name: nightly\n    entrypoint: flows/load.py:load\n    parameters:\n"
+        f"      password: {value}\n",
+        encoding="utf-8",
+    )
+    code = dispatch(["validate", "-f", str(config)])
+    err = capsys.readouterr().err.replace(str(tmp_path), "{dir}")
+    assert (code, err.splitlines()[0] if err else "") == (1 if expected else 0, expected)

@@ -21,7 +21,13 @@ from typing import Any
 import pydantic
 import typing_extensions
 
-from flowfleet.flows.evaluate import UNKNOWN, Unevaluable, default_value, evaluate
+from flowfleet.flows.evaluate import (
+    UNKNOWN,
+    Unevaluable,
+    default_value,
+    evaluate,
+    evaluate_annotation,
+)
 
 _TYPED_DICTS = (typing.TypedDict, typing_extensions.TypedDict)
 _LITERAL_ERRORS = (ValueError, TypeError, SyntaxError, MemoryError, RecursionError)
@@ -99,7 +105,7 @@ def _namespace(node: ast.ClassDef, names: dict[str, object], *, methods: bool) -
     namespace["__doc__"] = ast.get_docstring(node, clean=False)
     for stmt in _body(node):
         if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            annotations[stmt.target.id] = evaluate(stmt.annotation, names)
+            annotations[stmt.target.id] = evaluate_annotation(stmt.annotation, names)
             if stmt.value is not None:
                 namespace[stmt.target.id] = _default(stmt.value, names)
         elif isinstance(stmt, ast.Assign) and _is_config(stmt):

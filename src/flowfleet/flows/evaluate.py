@@ -9,6 +9,7 @@ it comes from an installed library).
 from __future__ import annotations
 
 import ast
+import contextvars
 import copy
 import dataclasses
 import datetime
@@ -25,6 +26,8 @@ from typing import Any
 
 import pydantic
 import typing_extensions
+
+from flowfleet.flows import blocks
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -165,6 +168,9 @@ def evaluate(node: ast.expr, names: dict[str, object], depth: int = 0) -> object
     elif isinstance(node, ast.Name):
         return _known(names.get(node.id, UNKNOWN))
     elif isinstance(node, ast.Attribute):
+        outer = names.get(node.value.id) if isinstance(node.value, ast.Name) else None
+        if isinstance(outer, Foreign):  # `from prefect_aws import credentials` + `credentials.X`
+            return _known(Foreign(f"{outer.module}.{outer.name}", node.attr))
         base = evaluate(node.value, names, depth + 1)
         if isinstance(base, ProjectModule):
             return _known(base.attribute(node.attr))
@@ -180,7 +186,44 @@ def evaluate(node: ast.expr, names: dict[str, object], depth: int = 0) -> object
     raise Unevaluable(ast.unparse(node))
 
 
+_ANNOTATION = contextvars.ContextVar("annotation", default=False)
+
+
+def evaluate_annotation(node: ast.expr, names: dict[str, object]) -> object:
+    """`evaluate` for a parameter's or a field's annotation, where a class of Prefect's
+    packages (a block type) stands for itself (blocks.py); raises Unevaluable."""
+    token = _ANNOTATION.set(True)
+    try:
+        return evaluate(node, names)
+    finally:
+        _ANNOTATION.reset(token)
+
+
+def foreign_names(node: ast.expr | None, names: dict[str, object]) -> list[Foreign]:
+    """The names of installed libraries an annotation mentions (`X`, `module.X`)."""
+    found: list[Foreign] = []
+    nodes = list(ast.walk(node)) if node is not None else []
+    bases = {id(sub.value) for sub in nodes if isinstance(sub, ast.Attribute)}
+    for sub in nodes:
+        if id(sub) in bases and not isinstance(sub, ast.Attribute):
+            continue  # `module` of `module.X`
+        if isinstance(sub, ast.Name) and isinstance(names.get(sub.id), Foreign):
+            found.append(typing.cast("Foreign", names[sub.id]))
+        elif isinstance(sub, ast.Attribute) and isinstance(sub.value, ast.Name):
+            outer = names.get(sub.value.id)
+            if isinstance(outer, Foreign):
+                found.append(Foreign(f"{outer.module}.{outer.name}", sub.attr))
+            elif isinstance(outer, ModuleRef):
+                inner = attribute(outer.name, sub.attr)
+                found += [inner] if isinstance(inner, Foreign) else []
+    return found
+
+
 def _known(value: object) -> object:
+    if isinstance(value, Foreign) and _ANNOTATION.get() and blocks.is_candidate(value.module):
+        found = blocks.stand_in(value.module, value.name)
+        if found is not None:
+            return found
     if isinstance(value, Foreign):
         raise Unevaluable(f"{value.module}.{value.name}", library=value.module.partition(".")[0])
     if value is UNKNOWN or isinstance(value, Constant):

@@ -5,7 +5,9 @@ is then made exactly as Prefect makes it: pydantic `create_model` +
 `TypeAdapter(...).json_schema(...)`.
 
 Where the result differs from what `prefect deploy` (which imports the flow) sends:
-- types outside the whitelist (pydantic models, pandas, ...) are `Any`;
+- types outside the whitelist and the project's own data classes (pandas, ...) are `Any`;
+  Prefect's block types (and other models of prefect.blocks / collections) are read from
+  the installed package, once per installed versions (blocks.py);
 - `Annotated[...]` metadata such as `Field(ge=1)` is dropped;
 - a default that is not a literal, an enum member or a whitelisted constructor called with
   literals (`date(2024, 1, 1)`) is unknown: optional, but no "default" in the schema;
@@ -30,6 +32,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import PydanticUndefined
 
+from flowfleet.flows import blocks
 from flowfleet.flows.docstrings import parameter_docs
 from flowfleet.flows.prefect_rules import PrefectRules, installed_rules
 from flowfleet.flows.source import (
@@ -38,7 +41,8 @@ from flowfleet.flows.source import (
     ModuleRef,
     Unevaluable,
     default_value,
-    evaluate,
+    evaluate_annotation,
+    foreign_names,
 )
 from flowfleet.flows.types import Parameter, Signature
 
@@ -72,6 +76,8 @@ def build_signature(func: FunctionNode, names: dict[str, object], doc: str | Non
     runtime_fields: dict[str, Any] = {}
     parameters: list[Parameter] = []
     libraries: dict[str, str] = {}
+    mentioned = [f for a, _, _ in _arguments(func.args) for f in foreign_names(a.annotation, names)]
+    blocks.prefetch([(f.module, f.name) for f in mentioned])
     for position, (arg, kind, default) in enumerate(_arguments(func.args)):
         if arg.arg in ("self", "cls"):
             continue  # like Prefect: passed implicitly, not flow parameters (keeps positions)
@@ -180,8 +186,19 @@ def _payload(fields: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"title": "Parameters", "type": "object"}
     result |= {key: schema[key] for key in ("properties", "required") if key in schema}
     if "$defs" in schema:
-        result["definitions"] = schema["$defs"]
-    return result
+        result["definitions"] = _with_nested(schema["$defs"])
+    unmarked: dict[str, Any] = blocks.unmark(result)
+    return unmarked
+
+
+def _with_nested(definitions: dict[str, Any]) -> dict[str, Any]:
+    """The definitions, plus those that the stand-ins of Prefect's classes refer to (pydantic
+    sorts definitions by name; so does this)."""
+    merged = dict(definitions)
+    for definition in definitions.values():
+        for name, nested in blocks.nested_definitions(definition).items():
+            merged.setdefault(name, nested)
+    return dict(sorted(merged.items()))
 
 
 _PREFECT_RESERVED = {"v__args", "v__kwargs", "v__positional_only", "v__duplicate_kwargs"}
@@ -248,7 +265,7 @@ def _arguments(args: ast.arguments) -> Iterator[tuple[ast.arg, inspect._Paramete
 
 def _annotation(node: ast.expr | None, names: dict[str, object]) -> Any:
     try:
-        value = Any if node is None else evaluate(node, names)
+        value = Any if node is None else evaluate_annotation(node, names)
     except Unevaluable:
         return Any
     return Any if isinstance(value, ModuleRef) else value
@@ -258,7 +275,7 @@ def _library(node: ast.expr | None, names: dict[str, object]) -> str | None:
     """The installed library an annotation needs, if that is why it cannot be evaluated."""
     try:
         if node is not None:
-            evaluate(node, names)
+            evaluate_annotation(node, names)
     except Unevaluable as exc:
         return exc.library
     return None

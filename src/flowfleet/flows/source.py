@@ -32,6 +32,8 @@ from flowfleet.flows.evaluate import (
     constant_value,
     default_value,
     evaluate,
+    evaluate_annotation,
+    foreign_names,
     is_whitelisted,
     safe_names,
 )
@@ -48,7 +50,9 @@ __all__ = [
     "constant_value",
     "default_value",
     "evaluate",
+    "evaluate_annotation",
     "flow_decorator",
+    "foreign_names",
     "module_names",
     "read_module",
 ]

@@ -37,6 +37,10 @@ class Flow:
             f"parameter {name!r} of flow {self.name!r} is annotated with a type from"
             f" {library!r}, which flowfleet does not import; its schema is {{}}, as Prefect"
             f" makes it where {library!r} is not installed"
+            if library != "prefect"
+            else f"parameter {name!r} of flow {self.name!r} is annotated with a type from"
+            " 'prefect' that the installed Prefect does not have as a block type or model;"
+            " its schema is {}, as Prefect makes it where it cannot import the type"
             for name, library in libraries.items()
         )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from flowfleet.config.cache import cache_dir
 from flowfleet.config.document import DocPath
 from flowfleet.config.load import LoadedConfig
 from flowfleet.errors import FlowfleetError, Problem
@@ -107,13 +108,6 @@ def _default_template(pool_type: str) -> str:
     except OSError:
         pass
     return text
-
-
-def cache_dir() -> Path:
-    """FLOWFLEET_CACHE_DIR, else $XDG_CACHE_HOME/flowfleet, else ~/.cache/flowfleet."""
-    if explicit := os.environ.get("FLOWFLEET_CACHE_DIR"):
-        return Path(explicit)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "flowfleet"
 
 
 def _cache_path(pool_type: str) -> Path:
