@@ -6,7 +6,7 @@ from typing import Annotated
 
 from cyclopts import Parameter
 
-from flowfleet.cli.options import Files, Json, Project, files_or_default
+from flowfleet.cli.options import DEFAULT_TIMEOUT, Files, Json, Project, Timeout, files_or_default
 
 
 def destroy(
@@ -17,8 +17,17 @@ def destroy(
     project: Project = None,
     yes: Annotated[bool, Parameter(name=["--yes", "-y"], negative=(), help="Do not ask.")] = False,
     json: Json = False,
+    timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> int:
     """Delete every deployment of a preview (apply --preview NAME), and nothing else."""
     from flowfleet.commands.destroy import run_destroy
 
-    return run_destroy(files_or_default(file), env, project, preview=preview, yes=yes, as_json=json)
+    return run_destroy(
+        files_or_default(file),
+        env,
+        project,
+        preview=preview,
+        yes=yes,
+        as_json=json,
+        timeout=timeout,
+    )

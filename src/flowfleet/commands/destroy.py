@@ -22,7 +22,7 @@ from flowfleet.plan.deployments import Action, Plan, build_plan
 from flowfleet.plan.environment import EnvironmentPlan
 from flowfleet.plan.preview import check_name, preview_environment, preview_marker
 from flowfleet.render.validate import DELETE, Desired
-from flowfleet.server.api import connect
+from flowfleet.server.api import DEFAULT_DEADLINE, connect, deadline_in
 from flowfleet.server.connection import resolve_target
 from flowfleet.server.read import read_live
 
@@ -39,11 +39,20 @@ def run_destroy(
     preview: str,
     yes: bool,
     as_json: bool,
+    timeout: float = DEFAULT_DEADLINE,
 ) -> int:
     """Plan the deletion of every deployment of the preview, show it, then delete; 1 if a
-    deletion failed."""
+    deletion failed or was not attempted. Nothing is sent after `timeout` seconds."""
+    from flowfleet.commands.apply import check_timeout
+
     check_name(preview)
+    check_timeout(timeout)
     [desired] = load_desired(files, [environment], project, DELETE)
+    with deadline_in(timeout):
+        return _destroy(desired, preview, yes=yes, as_json=as_json)
+
+
+def _destroy(desired: Desired, preview: str, *, yes: bool, as_json: bool) -> int:
     planned = asyncio.run(plan_destroy(desired, preview))
     if not as_json:
         out(report.plan_text(planned))
@@ -55,11 +64,14 @@ def run_destroy(
     result = asyncio.run(apply_environment(planned, None))
     for outcome in result.failed:
         err(f"failed: {planned.plan.environment}: {outcome.change.name}: {outcome.error}")
+    not_attempted = report.not_attempted_text(result)
+    if not_attempted:
+        err(not_attempted)
     if as_json:
         print_json({"plans": report.plan_json([planned]), "results": [report.result_json(result)]})
     else:
         out(report.result_line(result))
-    return 1 if result.failed else 0
+    return 0 if result.complete else 1
 
 
 async def plan_destroy(desired: Desired, preview: str) -> EnvironmentPlan:
