@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
-DIR=${FLOWFLEET_COMPAT_DIR:-.cache/compat}
+DIR=$(realpath -m "${FLOWFLEET_COMPAT_DIR:-.cache/compat}")  # absolute: tests run subprocesses elsewhere
 SERVERS=${COMPAT_SERVERS:-3.4 3.6 3.8 3.9}
 [ -x "$BIN/uv" ] || "$BIN/pip" install --quiet uv
 

@@ -22,3 +22,30 @@ def test_recorded_run_shows_convergence_and_no_loss() -> None:
     assert proxy["retries_reported"] == proxy["retries_expected"] > 0
     assert proxy["min_wait_after_429"] >= 0.99
     assert recorded["refused"]["writes"] == 0
+
+
+def test_recorded_lost_answers_cover_every_write_kind_without_duplicates() -> None:
+    recorded = json.loads(figures.FIGURES.read_text())
+    kinds = figures.lost_by_kind(recorded)
+    every_kind = {
+        "flow",
+        "deployment",
+        "schedule",
+        "work_pool",
+        "work_queue",
+        "variable",
+        "concurrency_limit",
+        "block",
+        "block_type",
+        "lock",
+        "ledger",
+        "generation",
+    }
+    assert set(kinds) == every_kind and min(kinds.values()) >= 20, kinds
+    assert figures.lost_duplicates(recorded) == 0
+    assert recorded["lost_bulk"]["deployments"] >= 200 and recorded["lost_bulk"]["exit_code"] == 0
+    deadline = recorded["deadline"]
+    assert deadline["exit_code"] == 1 and deadline["seconds"] < deadline["timeout"] + 3
+    two = recorded["two_environments"]
+    assert two["prod_done"] == two["declared"]
+    assert two["dev_done"] + two["dev_failed"] + two["dev_not_attempted"] == two["declared"]

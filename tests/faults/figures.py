@@ -5,6 +5,8 @@ writes `<name>.json` there (otherwise nothing). Then:
 
     .venv/bin/python -m tests.faults.figures update   # run the fault tests, rewrite
                                                       # figures.json and the doc's table
+    .venv/bin/python -m tests.faults.figures update tests/integration/test_lost_answers.py
+                                   # run only these; their figures replace their entries
     .venv/bin/python -m tests.faults.figures refresh  # only recount tests/invalid
     .venv/bin/python -m tests.faults.figures check    # exit 1 if the doc's table is stale
 
@@ -34,6 +36,7 @@ TESTS = [
     "tests/integration/test_two_projects.py",
     "tests/integration/test_saved_plan.py",
     "tests/integration/test_masking.py",
+    "tests/integration/test_lost_answers.py",
 ]
 BEGIN, END = "<!-- figures:begin -->", "<!-- figures:end -->"
 
@@ -86,11 +89,13 @@ def table(figures: dict[str, Any]) -> str:
             f"{refused['cases']}; writes that reached the server: {refused['writes']}",
         ),
         *_rails(figures),
+        *_lost_answers(figures),
         ("runs converged (a later plan was empty)", str(figures["converged"])),
         ("bad inputs tried (tests/invalid)", str(figures["bad_inputs"])),
         (
             "data lost / duplicated",
-            f"{kill['missing'] + proxy['missing']} / {kill['duplicates'] + proxy['duplicates']}",
+            f"{kill['missing'] + proxy['missing']} / "
+            f"{kill['duplicates'] + proxy['duplicates'] + lost_duplicates(figures)}",
         ),
     ]
     lines = ["| what | figure |", "| --- | --- |"]
@@ -130,6 +135,53 @@ def _rails(figures: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+def lost_by_kind(figures: dict[str, Any]) -> dict[str, int]:
+    """Answers lost after the server acted, per write kind, over both lost-answer runs."""
+    counts: dict[str, int] = {}
+    for run in (figures["lost_bulk"], figures["lost_once_per_apply"]):
+        for kind, n in run["lost"].items():
+            counts[kind] = counts.get(kind, 0) + n
+    return dict(sorted(counts.items()))
+
+
+def lost_duplicates(figures: dict[str, Any]) -> int:
+    return int(figures["lost_bulk"]["duplicates"] + figures["lost_once_per_apply"]["duplicates"])
+
+
+def _lost_answers(figures: dict[str, Any]) -> list[tuple[str, str]]:
+    """Lost answers, the deadline, two environments at once."""
+    bulk, once = figures["lost_bulk"], figures["lost_once_per_apply"]
+    late = bulk["late"] + once["late"]
+    slow, two = figures["deadline"], figures["two_environments"]
+    return [
+        (
+            f"answers lost after the server acted ({bulk['deployments']}-deployment apply with "
+            f"{bulk['items']} pools, queues, variables, limits and blocks; {once['applies']} "
+            "small applies)",
+            f"{sum(lost_by_kind(figures).values())} ({late} held past the client's timeout): "
+            + ", ".join(f"{n} {kind}" for kind, n in lost_by_kind(figures).items()),
+        ),
+        (
+            "those applies",
+            f"exit 0, every change done; {bulk['retries_reported'] + once['retries_reported']} "
+            f"retries reported; objects counted: {bulk['objects_counted']}, duplicated: "
+            f"{lost_duplicates(figures)}; lock released; next plan empty",
+        ),
+        (
+            f"one endpoint answering after 90 s, `--timeout {slow['timeout']:g}`",
+            f"exit {slow['exit_code']} after {slow['seconds']} s: {slow['done']} done, "
+            f"{slow['failed']} failed, {slow['not_attempted']} not attempted "
+            f"({slow['slow_requests']} tries of the slow endpoint); lock released",
+        ),
+        (
+            "`apply --env dev --env prod`, dev's server failing mid-way",
+            f"prod: {two['prod_done']} of {two['declared']} done; dev: {two['dev_done']} done, "
+            f"{two['dev_failed']} failed, {two['dev_not_attempted']} not attempted; exit 1; "
+            "the next apply converged both",
+        ),
+    ]
+
+
 def collect(folder: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {
         p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))
@@ -146,13 +198,19 @@ def doc_block(text: str) -> str:
     return match.group(1)
 
 
-def update() -> int:
+def update(tests: list[str]) -> int:
+    """Run the fault tests (or only `tests`, keeping the others' recorded figures)."""
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "FLOWFLEET_FIGURES": folder}
-        code = subprocess.call([sys.executable, "-m", "pytest", "-q", *TESTS], cwd=ROOT, env=env)
+        command = [sys.executable, "-m", "pytest", "-q", *(tests or TESTS)]
+        code = subprocess.call(command, cwd=ROOT, env=env)
         if code:
             return code
-        figures = collect(Path(folder))
+        figures = json.loads(FIGURES.read_text()) if tests else {}
+        figures.update(collect(Path(folder)))
+    figures["converged"] = sum(
+        f.get("converged", 0) for f in figures.values() if isinstance(f, dict)
+    )
     write(figures)
     return 0
 
@@ -181,4 +239,6 @@ def check() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit({"update": update, "refresh": refresh, "check": check}[sys.argv[1]]())
+    if sys.argv[1] == "update":
+        sys.exit(update(sys.argv[2:]))
+    sys.exit({"refresh": refresh, "check": check}[sys.argv[1]]())

@@ -5,26 +5,31 @@ delete its future scheduled runs). A change that fails is reported and the other
 a re-run converges because the plan is computed afresh from the server each time. Once
 the server stops answering (see Api.down), the changes not yet started are reported as
 not attempted, distinct from those that failed.
+
+Every write here is safe to repeat after a lost answer: flows and deployments are upserts
+by name, updates go by id, a DELETE that finds nothing is done. The one create that is
+not an upsert, a schedule with `max_scheduled_runs` sent after its deployment, is looked
+up by slug before it is sent again (see Api.call).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flowfleet.apply.infrastructure import apply_infra_change
 from flowfleet.errors import FlowfleetError
 from flowfleet.model.items import KINDS
-from flowfleet.model.resources import Deployment, LiveDeployment
+from flowfleet.model.resources import Deployment, LiveDeployment, Schedule
 from flowfleet.plan.change import Action, AnyChange
 from flowfleet.plan.deployments import DeploymentChange, Plan
 from flowfleet.plan.infrastructure import InfraChange
 from flowfleet.plan.normalize import schedule_dict
 from flowfleet.server import payloads, wire
-from flowfleet.server.api import Api, NotAttempted
+from flowfleet.server.api import Api, Lookup, NotAttempted
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,13 @@ class ApplyResult:
     seconds: float = 0.0
     requests: int = 0
     retries: int = 0
+    stopped: str | None = None  # why changes were left: server gone, deadline reached
+
+    @property
+    def done(self) -> list[Outcome]:
+        """Changes that were made (creates, updates, deletes)."""
+        writes = (Action.CREATE, Action.UPDATE, Action.DELETE)
+        return [o for o in self.outcomes if o.ok and o.change.action in writes]
 
     @property
     def failed(self) -> list[Outcome]:
@@ -102,6 +114,8 @@ async def apply_infra(
                 return Outcome(change, str(api.down), attempted=False)
             try:
                 await apply_infra_change(api, change)
+            except NotAttempted as exc:  # its write never reached the server
+                return Outcome(change, str(exc), attempted=False)
             except FlowfleetError as exc:
                 return Outcome(change, str(exc))
             return Outcome(change)
@@ -143,9 +157,16 @@ class _Calls:
         self.api = api
         self.sent = False
 
-    async def call(self, method: str, path: str, json: wire.Body | None = None) -> Any:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        json: wire.Body | None = None,
+        *,
+        lookup: Lookup | None = None,
+    ) -> Any:
         try:
-            answer = await self.api.call(method, path, json)
+            answer = await self.api.call(method, path, json, lookup=lookup)
         except NotAttempted:
             raise
         except FlowfleetError:
@@ -185,8 +206,22 @@ async def _create(api: _Calls, desired: Deployment, flow_id: str) -> None:
     body = payloads.create_deployment(desired, flow_id)
     created = wire.DeploymentResponse.model_validate(await api.call("POST", "/deployments/", body))
     if payloads.schedules_sent_later(desired):
-        schedules = [payloads.schedule(s) for s in desired.schedules]
-        await api.call("POST", f"/deployments/{created.id}/schedules", schedules)
+        await _create_schedules(api, created.id, desired.schedules)
+
+
+async def _create_schedules(api: _Calls, deployment_id: str, schedules: Sequence[Schedule]) -> None:
+    """POST schedules; retried after a lost answer only if they are not there yet (their
+    slugs are unique within the deployment, but SQLite servers answer a duplicate with
+    500, not 409)."""
+
+    async def lookup() -> list[Any] | None:
+        found = await api.api.call("GET", f"/deployments/{deployment_id}")
+        live = wire.DeploymentResponse.model_validate(found).schedules or []
+        mine = [s for s in live if s.slug in {s.slug for s in schedules}]
+        return [s.model_dump(mode="json") for s in mine] if len(mine) == len(schedules) else None
+
+    body = [payloads.schedule(s) for s in schedules]
+    await api.call("POST", f"/deployments/{deployment_id}/schedules", body, lookup=lookup)
 
 
 async def _update(
@@ -214,7 +249,7 @@ async def _update_schedules(api: _Calls, desired: Deployment, live: LiveDeployme
         await api.call("DELETE", f"{base}/{live.schedule_ids[slug]}")
     for slug, schedule in new.items():
         if slug not in old or slug in recreate:
-            await api.call("POST", base, [payloads.schedule(schedule)])
+            await _create_schedules(api, live.id, [schedule])
         elif schedule_dict(schedule, schedule) != schedule_dict(old[slug], schedule):
             await api.call(
                 "PATCH", f"{base}/{live.schedule_ids[slug]}", payloads.schedule_update(schedule)

@@ -1,4 +1,10 @@
-"""Apply infrastructure changes: one small handler per kind and action."""
+"""Apply infrastructure changes: one small handler per kind and action.
+
+Updates (PATCH by name or id) and deletes are safe to repeat. A create is not: retried
+after its answer was lost, it is answered 409 because the first attempt made it. So each
+create carries a look-up (see Api.call): the item read back by name, as the planner reads
+it, counts as this create's own when it has every field the config declares.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,11 @@ from urllib.parse import quote
 from flowfleet.model.items import Item
 from flowfleet.plan.change import Action
 from flowfleet.plan.infrastructure import InfraChange
+from flowfleet.plan.items import differing
 from flowfleet.server import wire
-from flowfleet.server.api import Api
+from flowfleet.server.api import Api, Lookup
 from flowfleet.server.blocks import block_type_ids
+from flowfleet.server.read_infra import read_infrastructure
 
 
 async def apply_infra_change(api: Api, change: InfraChange) -> None:
@@ -28,13 +36,29 @@ async def apply_infra_change(api: Api, change: InfraChange) -> None:
         await _delete(api, change.live)
 
 
+def created_as_declared(api: Api, item: Item) -> Lookup:
+    """The look-up of a create: `item` as the server holds it, if it is as declared."""
+
+    async def lookup() -> dict[str, Any] | None:
+        keys = {item.key}
+        if item.kind == "work_queue":  # queues are read through their pool
+            keys.add(("work_pool", item.name.partition("/")[0]))
+        live = (await read_infrastructure(api, keys)).get(item.key)
+        if live is None or differing(item, live):
+            return None
+        return {"id": live.id}
+
+    return lookup
+
+
 def _pool_and_queue(item: Item) -> tuple[str, str]:
     pool, _, queue = item.name.partition("/")
     return quote(pool), queue
 
 
 async def _create_pool(api: Api, item: Item) -> None:
-    await api.call("POST", "/work_pools/", wire.WorkPoolCreate(name=item.name, **item.fields))
+    body = wire.WorkPoolCreate(name=item.name, **item.fields)
+    await api.call("POST", "/work_pools/", body, lookup=created_as_declared(api, item))
 
 
 async def _update_pool(api: Api, item: Item, live: Item, changed: set[str]) -> None:
@@ -45,7 +69,12 @@ async def _update_pool(api: Api, item: Item, live: Item, changed: set[str]) -> N
 async def _create_queue(api: Api, item: Item) -> None:
     pool, queue = _pool_and_queue(item)
     body = {k: v for k, v in item.fields.items() if v is not None}
-    await api.call("POST", f"/work_pools/{pool}/queues", wire.WorkQueueCreate(name=queue, **body))
+    await api.call(
+        "POST",
+        f"/work_pools/{pool}/queues",
+        wire.WorkQueueCreate(name=queue, **body),
+        lookup=created_as_declared(api, item),
+    )
 
 
 async def _update_queue(api: Api, item: Item, live: Item, changed: set[str]) -> None:
@@ -55,7 +84,8 @@ async def _update_queue(api: Api, item: Item, live: Item, changed: set[str]) -> 
 
 
 async def _create_variable(api: Api, item: Item) -> None:
-    await api.call("POST", "/variables/", wire.VariableCreate(name=item.name, **item.fields))
+    body = wire.VariableCreate(name=item.name, **item.fields)
+    await api.call("POST", "/variables/", body, lookup=created_as_declared(api, item))
 
 
 async def _update_variable(api: Api, item: Item, live: Item, changed: set[str]) -> None:
@@ -65,7 +95,7 @@ async def _update_variable(api: Api, item: Item, live: Item, changed: set[str]) 
 
 async def _create_limit(api: Api, item: Item) -> None:
     body = wire.ConcurrencyLimitV2Create(name=item.name, **item.fields)
-    await api.call("POST", "/v2/concurrency_limits/", body)
+    await api.call("POST", "/v2/concurrency_limits/", body, lookup=created_as_declared(api, item))
 
 
 async def _update_limit(api: Api, item: Item, live: Item, changed: set[str]) -> None:
@@ -79,7 +109,7 @@ async def _create_block(api: Api, item: Item) -> None:
     body = wire.BlockDocumentCreate(
         name=name, data=item.fields["data"], block_type_id=type_id, block_schema_id=schema_id
     )
-    await api.call("POST", "/block_documents/", body)
+    await api.call("POST", "/block_documents/", body, lookup=created_as_declared(api, item))
 
 
 async def _update_block(api: Api, item: Item, live: Item, changed: set[str]) -> None:

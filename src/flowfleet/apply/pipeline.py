@@ -211,6 +211,7 @@ async def apply_environment(planned: EnvironmentPlan, progress: Progress | None)
     result.outcomes[:0] = outcomes
     result.outcomes[:] = _without_secrets(result.outcomes, planned)
     result.requests, result.retries = api.stats.requests, api.stats.retries
+    result.stopped = api.stop_reason()
     result.seconds = time.monotonic() - started
     return result
 

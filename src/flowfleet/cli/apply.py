@@ -8,6 +8,7 @@ from typing import Annotated
 from cyclopts import Parameter
 
 from flowfleet.cli.options import (
+    DEFAULT_TIMEOUT,
     Adopt,
     Environments,
     Files,
@@ -15,6 +16,7 @@ from flowfleet.cli.options import (
     Preview,
     Project,
     Prune,
+    Timeout,
     files_or_default,
 )
 
@@ -48,6 +50,7 @@ def apply(
             "(0: refuse at once)."
         ),
     ] = 300,
+    timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> int:
     """Make each environment's server match the config, changing only what differs."""
     from flowfleet.commands.apply import run_apply, run_saved_apply
@@ -61,6 +64,7 @@ def apply(
             max_deletes=max_deletes,
             as_json=json,
             lock_timeout=lock_timeout,
+            timeout=timeout,
         )
     return run_apply(
         files_or_default(file),
@@ -73,4 +77,5 @@ def apply(
         as_json=json,
         preview=preview,
         lock_timeout=lock_timeout,
+        timeout=timeout,
     )

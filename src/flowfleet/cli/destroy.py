@@ -6,7 +6,7 @@ from typing import Annotated
 
 from cyclopts import Parameter
 
-from flowfleet.cli.options import Files, Json, Project, files_or_default
+from flowfleet.cli.options import DEFAULT_TIMEOUT, Files, Json, Project, Timeout, files_or_default
 
 
 def destroy(
@@ -24,6 +24,7 @@ def destroy(
             "(0: refuse at once)."
         ),
     ] = 300,
+    timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> int:
     """Delete every deployment of a preview (apply --preview NAME), and nothing else."""
     from flowfleet.commands.destroy import run_destroy
@@ -36,4 +37,5 @@ def destroy(
         yes=yes,
         as_json=json,
         lock_timeout=lock_timeout,
+        timeout=timeout,
     )

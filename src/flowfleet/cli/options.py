@@ -49,3 +49,12 @@ Preview = Annotated[
         "at most 40): its deployments are named <name>--NAME, schedules paused."
     ),
 ]
+Timeout = Annotated[
+    float,
+    Parameter(
+        help="Seconds the whole command may take: after them nothing more is sent, apply "
+        "reports what was done, failed and not attempted, and exits 1 (releasing the lock "
+        "may take a few seconds more)."
+    ),
+]
+DEFAULT_TIMEOUT = 1800.0  # flowfleet.server.api.DEFAULT_DEADLINE, without importing it

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from cyclopts import Parameter
 
 from flowfleet.cli.options import (
+    DEFAULT_TIMEOUT,
     Adopt,
     Environments,
     Files,
@@ -15,6 +16,7 @@ from flowfleet.cli.options import (
     Preview,
     Project,
     Prune,
+    Timeout,
     files_or_default,
 )
 
@@ -38,6 +40,7 @@ def plan(
         Path | None,
         Parameter(help="Also save the plan to this JSON file, for `apply PLAN_FILE`."),
     ] = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> int:
     """Show what apply would change on each environment's server, field by field."""
     from flowfleet.commands.plan import run_plan
@@ -52,4 +55,5 @@ def plan(
         output_format="json" if json else format,
         preview=preview,
         out_file=out,
+        timeout=timeout,
     )

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from flowfleet.apply.deployments import ApplyResult
+from flowfleet.apply.deployments import ApplyResult, Progress
 from flowfleet.apply.pipeline import apply_environment, apply_under_lock, plan_all
-from flowfleet.commands.common import check_lock_timeout, load_desired
+from flowfleet.commands.common import check_lock_timeout, check_timeout, load_desired
 from flowfleet.errors import FlowfleetError
 from flowfleet.output import report
 from flowfleet.output.console import err, out, print_json
@@ -19,6 +19,7 @@ from flowfleet.plan.change import WRITES
 from flowfleet.plan.environment import EnvironmentPlan, changes_of, check_applicable
 from flowfleet.plan.saved import SavedPlan
 from flowfleet.render.validate import CONNECT
+from flowfleet.server.api import DEFAULT_DEADLINE, deadline_in
 from flowfleet.server.lock import DEFAULT_TIMEOUT
 
 
@@ -39,24 +40,34 @@ def run_apply(
     preview: str | None = None,
     lock_timeout: float = DEFAULT_TIMEOUT,
     saved: SavedPlan | None = None,
+    timeout: float = DEFAULT_DEADLINE,
 ) -> int:
     """Validate and plan every environment; when anything is to change, lock (planning
-    again if another apply wrote meanwhile) and apply each; 1 if any change failed. With
-    a saved plan, apply it only if planning again (under the lock) gives exactly it."""
+    again if another apply wrote meanwhile) and apply them all at once; 1 if any change
+    failed or was not attempted. With a saved plan, apply it only if planning again
+    (under the lock) gives exactly it. Nothing is sent after `timeout` seconds."""
     check_lock_timeout(lock_timeout)
+    check_timeout(timeout)
     desired = load_desired(files, environments, project, CONNECT)
-    return apply_under_lock(
-        desired,
-        lambda: asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview)),
-        lambda plans, before_writes: _apply_plans(plans, max_deletes, yes, as_json, before_writes),
-        lock_timeout=lock_timeout,
-        # a saved plan was reviewed: no question, but it must be the plan made now
-        check=None if saved is None else lambda plans: planfile.check(saved, plans),
-    )
+    with deadline_in(timeout):
+        return apply_under_lock(
+            desired,
+            lambda: asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview)),
+            lambda plans, before: _apply_plans(plans, max_deletes, yes, as_json, before),
+            lock_timeout=lock_timeout,
+            # a saved plan was reviewed: no question, but it must be the plan made now
+            check=None if saved is None else lambda plans: planfile.check(saved, plans),
+        )
 
 
 def run_saved_apply(
-    path: Path, *, given: Sequence[str], max_deletes: int, as_json: bool, lock_timeout: float
+    path: Path,
+    *,
+    given: Sequence[str],
+    max_deletes: int,
+    as_json: bool,
+    lock_timeout: float,
+    timeout: float = DEFAULT_DEADLINE,
 ) -> int:
     """Apply a plan saved by `plan --out`, with the files and options it was planned with."""
     if given:
@@ -78,6 +89,7 @@ def run_saved_apply(
         as_json=as_json,
         lock_timeout=lock_timeout,
         saved=saved,
+        timeout=timeout,
     )
 
 
@@ -97,7 +109,7 @@ def _apply_plans(
         return 0
     _confirm(yes)
     before_writes()
-    results = [_apply_one(p, quiet=as_json) for p in plans]
+    results = _apply_all(plans, quiet=as_json)
     if as_json:
         print_json(
             {"plans": report.plan_json(plans), "results": [report.result_json(r) for r in results]}
@@ -115,17 +127,35 @@ def _confirm(yes: bool) -> None:
         raise Refused("apply cancelled; nothing was changed")
 
 
-def _apply_one(planned: EnvironmentPlan, *, quiet: bool) -> ApplyResult:
-    changes = len([c for c in changes_of(planned) if c.action in WRITES])
-    with progress_for(planned.plan.environment, changes, quiet=quiet) as progress:
-        result = asyncio.run(apply_environment(planned, progress))
+def _apply_all(plans: Sequence[EnvironmentPlan], *, quiet: bool) -> list[ApplyResult]:
+    """Every environment at once, each on its own server: one that fails or hangs does
+    not hold the others back. Then each one's summary."""
+    totals = {
+        p.plan.environment: len([c for c in changes_of(p) if c.action in WRITES]) for p in plans
+    }
+
+    async def apply_each(progress: dict[str, Progress]) -> list[ApplyResult]:
+        return list(
+            await asyncio.gather(
+                *(apply_environment(p, progress[p.plan.environment]) for p in plans)
+            )
+        )
+
+    with progress_for(totals, quiet=quiet) as progress:
+        results = asyncio.run(apply_each(progress))
+    for result in results:
+        _summary(result, quiet=quiet)
+    return results
+
+
+def _summary(result: ApplyResult, *, quiet: bool) -> None:
     for outcome in result.failed:
-        err(f"failed: {planned.plan.environment}: {outcome.change.name}: {outcome.error}")
-    if result.not_attempted:
-        err(f"not attempted: {planned.plan.environment}: {result.not_attempted[0].error}")
+        err(f"failed: {result.environment}: {outcome.change.name}: {outcome.error}")
+    not_attempted = report.not_attempted_text(result)
+    if not_attempted:
+        err(not_attempted)
     if not quiet:
         out(report.result_line(result))
     incomplete = report.incomplete_text(result)
     if incomplete:
         err(incomplete)
-    return result

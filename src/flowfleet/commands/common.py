@@ -36,6 +36,13 @@ def check_lock_timeout(seconds: float) -> float:
     return seconds
 
 
+def check_timeout(seconds: float) -> float:
+    """`--timeout` as given, if it leaves time to do something."""
+    if not seconds > 0:
+        raise FlowfleetError(f"--timeout must be more than 0 seconds, not {seconds:g}")
+    return seconds
+
+
 def write_new_file(path: Path, text: str, *, force: bool) -> None:
     """Write `text` to `path`; an existing file only with `force`."""
     try:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from flowfleet.apply.pipeline import apply_environment, apply_under_lock, plan_destroy
-from flowfleet.commands.common import check_lock_timeout, load_desired
+from flowfleet.commands.common import check_lock_timeout, check_timeout, load_desired
 from flowfleet.errors import FlowfleetError
 from flowfleet.output import report
 from flowfleet.output.console import err, out, print_json
@@ -22,6 +22,7 @@ from flowfleet.plan.change import Action
 from flowfleet.plan.environment import EnvironmentPlan
 from flowfleet.plan.preview import check_name
 from flowfleet.render.validate import DELETE
+from flowfleet.server.api import DEFAULT_DEADLINE, deadline_in
 from flowfleet.server.lock import DEFAULT_TIMEOUT
 
 
@@ -38,18 +39,22 @@ def run_destroy(
     yes: bool,
     as_json: bool,
     lock_timeout: float = DEFAULT_TIMEOUT,
+    timeout: float = DEFAULT_DEADLINE,
 ) -> int:
     """Plan the deletion of every deployment of the preview, show it, then delete under
-    the environment's lock; 1 if a deletion failed."""
+    the environment's lock; 1 if a deletion failed or was not attempted. Nothing is sent
+    after `timeout` seconds."""
     check_name(preview)
     check_lock_timeout(lock_timeout)
+    check_timeout(timeout)
     [desired] = load_desired(files, [environment], project, DELETE)
-    return apply_under_lock(
-        [desired],
-        lambda: [asyncio.run(plan_destroy(desired, preview))],
-        lambda plans, before_writes: _destroy(plans[0], yes, as_json, before_writes),
-        lock_timeout=lock_timeout,
-    )
+    with deadline_in(timeout):
+        return apply_under_lock(
+            [desired],
+            lambda: [asyncio.run(plan_destroy(desired, preview))],
+            lambda plans, before_writes: _destroy(plans[0], yes, as_json, before_writes),
+            lock_timeout=lock_timeout,
+        )
 
 
 def _destroy(
@@ -66,11 +71,14 @@ def _destroy(
     result = asyncio.run(apply_environment(planned, None))
     for outcome in result.failed:
         err(f"failed: {planned.plan.environment}: {outcome.change.name}: {outcome.error}")
+    not_attempted = report.not_attempted_text(result)
+    if not_attempted:
+        err(not_attempted)
     if as_json:
         print_json({"plans": report.plan_json([planned]), "results": [report.result_json(result)]})
     else:
         out(report.result_line(result))
-    return 1 if result.failed else 0
+    return 0 if result.complete else 1
 
 
 def _confirm(yes: bool, count: int) -> None:

@@ -14,6 +14,7 @@ from flowfleet.output.console import err, out, print_json
 from flowfleet.plan import saved as planfile
 from flowfleet.plan.saved import PlanRequest
 from flowfleet.render.validate import CONNECT
+from flowfleet.server.api import DEFAULT_DEADLINE, deadline_in
 
 Format = Literal["text", "markdown", "json"]
 
@@ -29,11 +30,17 @@ def run_plan(
     output_format: Format,
     preview: str | None = None,
     out_file: Path | None = None,
+    timeout: float = DEFAULT_DEADLINE,
 ) -> int:
     """0: planned (no changes with --detailed-exitcode), 2: changes, 1: errors.
-    With `out_file`, also save the plan for `apply PLAN_FILE`."""
+    With `out_file`, also save the plan for `apply PLAN_FILE`. Reads end after `timeout`
+    seconds (an error)."""
+    from flowfleet.commands.common import check_timeout
+
+    check_timeout(timeout)
     desired = load_desired(files, environments, project, CONNECT)
-    plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
+    with deadline_in(timeout):
+        plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
     if out_file is not None:
         request = PlanRequest(
             tuple(str(f) for f in files), tuple(environments), project, prune, adopt, preview

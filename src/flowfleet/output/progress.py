@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from flowfleet.apply.deployments import Outcome, Progress
 from flowfleet.plan.change import Action
@@ -13,29 +14,38 @@ WRITES = (Action.CREATE, Action.UPDATE, Action.DELETE)
 
 
 @contextmanager
-def progress_for(environment: str, total: int, *, quiet: bool) -> Iterator[Progress]:
-    """A callback to report each finished change."""
+def progress_for(totals: dict[str, int], *, quiet: bool) -> Iterator[dict[str, Progress]]:
+    """A callback per environment (applied at the same time) to report each finished
+    change: one bar per environment on a terminal, a line per change otherwise."""
     if quiet:
-        yield lambda outcome: None
+        yield {environment: lambda outcome: None for environment in totals}
     elif sys.stderr.isatty():
         from rich.progress import Progress as Bar
 
         with Bar(transient=True) as bar:
-            task = bar.add_task(f"applying {environment}", total=total)
-
-            def advance(outcome: Outcome) -> None:
-                if outcome.change.action in WRITES:
-                    bar.advance(task)
-
-            yield advance
+            yield {
+                environment: _bar(bar, bar.add_task(f"applying {environment}", total=total))
+                for environment, total in totals.items()
+            }
     else:
+        yield {environment: _line(environment) for environment in totals}
 
-        def line(outcome: Outcome) -> None:
-            if outcome.change.action not in WRITES or not outcome.attempted:
-                return  # the summary counts what was not attempted, in one line
-            status = "ok" if outcome.ok else "FAILED"
-            sys.stderr.write(
-                f"{environment}: {outcome.change.action.value} {outcome.change.name} {status}\n"
-            )
 
-        yield line
+def _bar(bar: Any, task: Any) -> Progress:
+    def advance(outcome: Outcome) -> None:
+        if outcome.change.action in WRITES:
+            bar.advance(task)
+
+    return advance
+
+
+def _line(environment: str) -> Progress:
+    def line(outcome: Outcome) -> None:
+        if outcome.change.action not in WRITES or not outcome.attempted:
+            return  # the summary names what was not attempted
+        status = "ok" if outcome.ok else "FAILED"
+        sys.stderr.write(
+            f"{environment}: {outcome.change.action.value} {outcome.change.name} {status}\n"
+        )
+
+    return line

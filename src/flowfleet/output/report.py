@@ -96,9 +96,20 @@ def incomplete_text(result: ApplyResult) -> str | None:
         f"{result.environment}: apply incomplete: {done} changes done, {c['failed']} failed, "
         f"{c['not_attempted']} not attempted"
     )
-    if result.not_attempted:
-        text += " (the server stopped answering)"
+    if result.stopped:
+        text += f" ({result.stopped})"
     return text + "; fix the cause, then run apply again: it plans afresh and converges"
+
+
+def not_attempted_text(result: ApplyResult) -> str | None:
+    """Which changes were never sent, and why."""
+    if not result.not_attempted:
+        return None
+    names = ", ".join(o.change.name for o in result.not_attempted)
+    return (
+        f"not attempted: {result.environment}: {result.not_attempted[0].error} "
+        f"({len(result.not_attempted)} changes: {names})"
+    )
 
 
 def result_json(result: ApplyResult) -> dict[str, Any]:
@@ -109,8 +120,10 @@ def result_json(result: ApplyResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 3),
         "requests": result.requests,
         "retries": result.retries,
+        "done": [o.change.name for o in result.done],
         "failures": [{"deployment": o.change.name, "error": o.error} for o in result.failed],
         "not_attempted": [o.change.name for o in result.not_attempted],
+        "stopped": result.stopped,
     }
 
 

@@ -8,8 +8,15 @@ concurrency limit (a SQLite-backed server takes one writer; a PostgreSQL-backed 
 more). Once a request has run out of retries because the server stopped answering, the
 Api is down: every later request fails at once with NotAttempted instead of retrying for
 seconds each. Requests carry what Prefect's client sends: the API key as a bearer token
-(or PREFECT_API_AUTH_STRING as basic auth), and its TLS settings
-(PREFECT_API_SSL_CERT_FILE, PREFECT_API_TLS_INSECURE_SKIP_VERIFY).
+(or PREFECT_API_AUTH_STRING as basic auth), its TLS settings (PREFECT_API_SSL_CERT_FILE,
+PREFECT_API_TLS_INSECURE_SKIP_VERIFY) and its per-request timeout
+(PREFECT_API_REQUEST_TIMEOUT, 60 s by default).
+
+A retried write may already have taken effect: its answer can be lost after the server
+acted (a dropped connection, a timeout). Such a retry first runs the caller's `lookup`,
+which finds the earlier write by name (and the same content); so does a 409 answer to
+the retry. A command's `deadline` (see `deadline_in`) bounds everything: once it passes,
+nothing more is sent, and requests in flight end at it.
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ import base64
 import os
 import random
 import ssl
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -33,7 +42,13 @@ from flowfleet.server import wire
 from flowfleet.server.connection import ConnectionError_
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+PRESSURE_STATUSES = frozenset({429, 503})  # the server's own back-pressure
+MAYBE_APPLIED_STATUSES = frozenset({500, 502, 504})  # the server (or a proxy) may have acted
 MAX_ATTEMPTS = 8
+REQUEST_TIMEOUT = 60.0  # Prefect's default for PREFECT_API_REQUEST_TIMEOUT
+DEFAULT_DEADLINE = 1800.0  # a command's --timeout: far beyond any healthy apply
+CONNECT_TIMEOUT = 10.0
+DROPS_BEFORE_UNREACHABLE = 3
 PAGE = 200  # the server's maximum page size
 Item = TypeVar("Item", bound=wire.Response)
 
@@ -47,7 +62,43 @@ class ApiError(FlowfleetError):
 
 
 class NotAttempted(FlowfleetError):
-    """The request was never sent: the server had stopped answering before its turn."""
+    """The request was never sent: the server had stopped answering (or the command's
+    deadline had passed) before its turn."""
+
+
+class DeadlineReached(FlowfleetError):
+    """The command's deadline (--timeout) passed: nothing more is sent."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a command must stop sending (time.monotonic()), and its length for messages."""
+
+    at: float
+    seconds: float
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+
+_DEADLINE: ContextVar[Deadline | None] = ContextVar("flowfleet_deadline", default=None)
+# Set while a lookup runs for a request whose answer was lost: the lookup's own requests
+# then go out even while the server is being probed (they are part of that probe).
+_PROBING: ContextVar[bool] = ContextVar("flowfleet_probing", default=False)
+Lookup = Callable[[], Awaitable[Any]]
+
+
+@contextmanager
+def deadline_in(seconds: float | None) -> Iterator[None]:
+    """Every request made inside (in this thread, and tasks started from it) is sent only
+    before `seconds` from now, and waits for its answer at most until then. None: none."""
+    token = _DEADLINE.set(
+        None if seconds is None else Deadline(time.monotonic() + seconds, seconds)
+    )
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
 
 
 class AdaptiveLimit:
@@ -80,6 +131,7 @@ class AdaptiveLimit:
             self.successes = 0
 
     def pushed_back(self) -> None:
+        """The server said it is overloaded (429, 503, Retry-After), not merely failed."""
         # Never grow back to where the server pushed back: a SQLite-backed server takes
         # one writer, and probing it again costs a failed request and a wait each time.
         self.maximum = max(1, min(self.maximum, self.limit - 1))
@@ -96,72 +148,169 @@ class Stats:
 class Api:
     """One environment's API: JSON in, JSON out, retried, concurrency-limited."""
 
-    def __init__(self, target: Target, client: httpx.AsyncClient, limit: AdaptiveLimit) -> None:
+    def __init__(
+        self,
+        target: Target,
+        client: httpx.AsyncClient,
+        limit: AdaptiveLimit,
+        deadline: Deadline | None = None,
+    ) -> None:
         self.target = target
         self.client = client
         self.limit = limit
+        self.deadline = deadline
+        self.request_timeout = _request_timeout()
         self.stats = Stats()
         self.connected = False  # a connection error before any answer is not transient
         self.down: FlowfleetError | None = None  # set once the server has stopped answering
+        self._dropped = 0  # connections dropped in a row, with no answer in between
         # Cleared while the server does not answer: only the requests that saw it go
         # (probing) try again; the others wait for it to answer again or to be down.
         self._reachable = asyncio.Event()
         self._reachable.set()
 
-    async def call(self, method: str, path: str, json: wire.Body | None = None) -> Any:
+    async def call(
+        self,
+        method: str,
+        path: str,
+        json: wire.Body | None = None,
+        *,
+        lookup: Lookup | None = None,
+    ) -> Any:
         """One request with a typed body (see flowfleet.server.wire); the answer's JSON. Transient
         failures are retried, others raise a FlowfleetError (NotAttempted if it was never
-        sent because the server is down)."""
+        sent because the server is down or the deadline passed). For a write that is not
+        safe to repeat, `lookup` finds it on the server (None: not there, or not as sent):
+        it runs before a retry that follows a lost answer, and on a 409 to such a retry,
+        and what it finds is the answer."""
         payload = wire.to_json(json)
-        probing = False
+        probing = _PROBING.get()
+        maybe_applied = False  # an earlier attempt may have reached the server and acted
+        reached = False  # an attempt reached the server (else, failing, it was not attempted)
         for attempt in range(1, MAX_ATTEMPTS + 1):
+            if maybe_applied and lookup is not None:
+                found = await self._look(lookup)
+                if found is not None:
+                    return found
             try:
                 return await self._send(method, path, payload, attempt, probing=probing)
             except _Transient as transient:
+                maybe_applied = maybe_applied or transient.maybe_applied
+                reached = reached or transient.reached
                 if transient.unreachable:
                     probing = True
                     self._reachable.clear()
-                if attempt == MAX_ATTEMPTS or self.down is not None:
+                if attempt == MAX_ATTEMPTS or self.down is not None or self._past_deadline():
                     if transient.unreachable and self.down is None:
                         self.down = transient.error
                         self._reachable.set()  # the waiting requests now fail at once
-                    raise transient.error from None
-                self.limit.pushed_back()
+                    error = self._deadline_error() if self._past_deadline() else transient.error
+                    if not reached:  # refused every time: it never got to the server
+                        raise NotAttempted(str(error)) from None
+                    raise error from None
+                if transient.pressure:
+                    self.limit.pushed_back()
                 self.stats.retries += 1
-                await asyncio.sleep(transient.retry_after or _backoff(attempt))
+                wait = _backoff(attempt) if transient.retry_after is None else transient.retry_after
+                await asyncio.sleep(min(wait, self._remaining()))
             except ApiError as error:
                 # A DELETE retried after a lost answer finds the item already gone.
                 if attempt > 1 and method == "DELETE" and error.status == 404:
                     return None
+                if maybe_applied and lookup is not None and error.status == 409:
+                    found = await self._look(lookup)
+                    if found is not None:
+                        return found
                 raise
         raise AssertionError("unreachable")
+
+    async def _look(self, lookup: Lookup) -> Any:
+        token = _PROBING.set(True)
+        try:
+            return await lookup()
+        finally:
+            _PROBING.reset(token)
+
+    def stop_reason(self) -> str | None:
+        """Why this Api stopped sending, for a summary; None while it sends."""
+        if isinstance(self.down, DeadlineReached) and self.deadline is not None:
+            return f"the deadline of {self.deadline.seconds:g} s (--timeout) was reached"
+        return None if self.down is None else "the server stopped answering"
+
+    def _remaining(self) -> float:
+        return float("inf") if self.deadline is None else max(0.0, self.deadline.remaining())
+
+    def _past_deadline(self) -> bool:
+        return self.deadline is not None and self.deadline.remaining() <= 0
+
+    def _deadline_error(self) -> DeadlineReached:
+        """Once the deadline has passed the Api is down: later requests are not sent."""
+        assert self.deadline is not None
+        error = DeadlineReached(
+            f"environment '{self.target.environment}' ({self.target.url}): the deadline of "
+            f"{self.deadline.seconds:g} s (--timeout) was reached; nothing more was sent"
+        )
+        if not isinstance(self.down, DeadlineReached):
+            self.down = error
+            self._reachable.set()
+        return error
 
     async def _send(
         self, method: str, path: str, json: Any, attempt: int = 1, *, probing: bool = False
     ) -> Any:
         async with self._turn(probing):
+            if self._past_deadline():
+                self._deadline_error()
             if self.down is not None:
                 if attempt == 1:
                     raise NotAttempted(str(self.down))
-                raise ConnectionError_(str(self.down))
+                stopped = isinstance(self.down, DeadlineReached)
+                raise _Transient((DeadlineReached if stopped else ConnectionError_)(str(self.down)))
             self.stats.requests += 1
+            remaining = self._remaining()
+            timeout = httpx.Timeout(
+                min(self.request_timeout, remaining), connect=min(CONNECT_TIMEOUT, remaining)
+            )
             try:
-                response = await self.client.request(method, path.lstrip("/"), json=json)
+                response = await self.client.request(
+                    method, path.lstrip("/"), json=json, timeout=timeout
+                )
             except httpx.TransportError as exc:
                 unreachable = ConnectionError_(
                     f"environment '{self.target.environment}': cannot reach "
                     f"{self.target.url} ({type(exc).__name__}: {exc or 'no answer'})"
                 )
-                if isinstance(exc, httpx.ConnectError) and not self.connected:
+                refused = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                never_sent = refused or isinstance(exc, httpx.PoolTimeout)
+                if refused and not self.connected:
                     self.down = unreachable  # never reached at all: fail fast
                     raise unreachable from None
-                raise _Transient(unreachable, unreachable=True) from None
+                # A slow or lost answer (a timeout, one connection dropped mid-request) is
+                # retried while the other requests go on; a server that cannot be
+                # connected to, or drops several requests in a row, is not answering.
+                slow = isinstance(exc, httpx.TimeoutException)
+                self._dropped = 0 if slow else self._dropped + 1
+                silent = refused or self._dropped >= DROPS_BEFORE_UNREACHABLE
+                raise _Transient(
+                    unreachable,
+                    unreachable=silent,
+                    maybe_applied=not never_sent,
+                    reached=not never_sent,
+                ) from None
         self.connected = True
+        self._dropped = 0
         self._reachable.set()
         if response.is_error:
             error = self._error(method, path, response)
             if response.status_code in RETRY_STATUSES:
-                raise _Transient(error, _retry_after(response))
+                retry_after = _retry_after(response)
+                raise _Transient(
+                    error,
+                    retry_after,
+                    pressure=response.status_code in PRESSURE_STATUSES or retry_after is not None,
+                    maybe_applied=response.status_code in MAYBE_APPLIED_STATUSES,
+                    reached=True,
+                )
             raise error
         self.limit.succeeded()
         return response.json() if response.content else None
@@ -207,11 +356,21 @@ class _Transient(Exception):
     """A failure worth retrying; `error` is what to raise if retries run out."""
 
     def __init__(
-        self, error: FlowfleetError, retry_after: float | None = None, *, unreachable: bool = False
+        self,
+        error: FlowfleetError,
+        retry_after: float | None = None,
+        *,
+        unreachable: bool = False,
+        pressure: bool = False,
+        maybe_applied: bool = False,
+        reached: bool = False,
     ) -> None:
         self.error = error
-        self.retry_after = retry_after
-        self.unreachable = unreachable  # no answer at all (connection refused, reset, timeout)
+        self.retry_after = retry_after  # None: no Retry-After (0 is "retry now")
+        self.unreachable = unreachable  # the server could not be connected to at all
+        self.pressure = pressure  # the server pushed back: send less at once
+        self.maybe_applied = maybe_applied  # sent, and no answer says it was not applied
+        self.reached = reached  # the server got the request (it may have answered)
 
 
 def _backoff(attempt: int) -> float:
@@ -250,12 +409,21 @@ async def connect(
         base_url=f"{target.url.rstrip('/')}/",
         headers=_headers(target),
         verify=_verify(),
-        timeout=httpx.Timeout(60.0, connect=10.0),
+        timeout=httpx.Timeout(_request_timeout(), connect=CONNECT_TIMEOUT),
         transport=transport,
     ) as client:
         # A local server is SQLite-backed: one writer at a time from the start.
         limit = AdaptiveLimit(start=1, maximum=1) if target.local else AdaptiveLimit(concurrency)
-        yield Api(target, client, limit)
+        yield Api(target, client, limit, _DEADLINE.get())
+
+
+def _request_timeout() -> float:
+    """How long one request waits for its answer: PREFECT_API_REQUEST_TIMEOUT, as for
+    Prefect's own client (a slow answer is then retried)."""
+    try:
+        return max(0.1, float(os.environ.get("PREFECT_API_REQUEST_TIMEOUT", REQUEST_TIMEOUT)))
+    except ValueError:
+        return REQUEST_TIMEOUT
 
 
 def _headers(target: Target) -> dict[str, str]:

@@ -44,13 +44,11 @@ async def _register(api: Api, cls: Any, seen: set[str]) -> None:
     seen.add(slug)
     for nested in _nested_block_classes(cls):
         await _register(api, nested, seen)
-    try:
-        found = await api.call("GET", f"/block_types/slug/{quote(slug)}")
-    except ApiError as exc:
-        if exc.status != 404:
-            raise
+    found = await _type(api, slug)
+    if found is None:
         kind = cls._to_block_type().model_dump(mode="json", include=_TYPE_FIELDS)
-        found = await api.call("POST", "/block_types/", wire.BlockTypeCreate(**kind))
+        body = wire.BlockTypeCreate(**kind)
+        found = await api.call("POST", "/block_types/", body, lookup=lambda: _type(api, slug))
     type_id = wire.BlockType.model_validate(found).id
     checksum, version = cls._calculate_schema_checksum(), cls.get_block_schema_version()
     try:
@@ -61,7 +59,19 @@ async def _register(api: Api, cls: Any, seen: set[str]) -> None:
         schema = cls._to_block_schema(block_type_id=type_id).model_dump(
             mode="json", include=_SCHEMA_FIELDS
         )
+        # safe to repeat: the server answers a schema it has (checksum, version) with it
         await api.call("POST", "/block_schemas/", wire.BlockSchemaCreate(**schema))
+
+
+async def _type(api: Api, slug: str) -> Any:
+    """The block type `slug` as the server has it, or None (also the look-up of a type
+    created again after a lost answer: the slug is unique)."""
+    try:
+        return await api.call("GET", f"/block_types/slug/{quote(slug)}")
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        return None
 
 
 _TYPE_FIELDS = {"name", "slug", "logo_url", "documentation_url", "description", "code_example"}

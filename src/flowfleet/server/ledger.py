@@ -35,7 +35,8 @@ async def read_ledger(api: Api, name: str) -> Owned:
 
 
 async def write_ledger(api: Api, name: str, owned: Owned, marker: str) -> None:
-    """Create or replace the ledger variable."""
+    """Create or replace the ledger variable (safe to repeat: a PATCH, or a create that
+    finds its own earlier write)."""
     value: dict[str, Any] = {}
     for kind, item in sorted(owned):
         value.setdefault(kind, []).append(item)
@@ -50,5 +51,15 @@ async def write_ledger(api: Api, name: str, owned: Owned, marker: str) -> None:
     except ApiError as exc:
         if exc.status != 404:
             raise
+
+        async def made() -> Any:  # a create retried after a lost answer: is it there?
+            try:
+                found = await api.call("GET", f"/variables/name/{name}")
+            except ApiError as missing:
+                if missing.status == 404:
+                    return None
+                raise
+            return found if wire.Variable.model_validate(found).value == value else None
+
         body = wire.VariableCreate(name=name, value=value, tags=[marker])
-        await api.call("POST", "/variables/", body)
+        await api.call("POST", "/variables/", body, lookup=made)

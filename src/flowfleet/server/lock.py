@@ -10,6 +10,12 @@ deletes it; the other's delete finds nothing (or a newer lease with a new id it 
 touch) and its create is refused. The holder renews the lease in the background while it
 plans and applies, and deletes it when done.
 
+Answers can be lost after the server acted. A lease found on the server is this run's own
+when its holder is this run's holder (which carries a random part): a create retried
+after a lost answer, refused with 409, then takes the lease it made instead of waiting
+for itself. Renewals (PATCH by id) and the release (a DELETE that finds nothing is done)
+are safe to repeat; so are the generation's writes (see `_set_generation`).
+
 Expiry times are written by the holder's clock and read by the waiter's: clocks must
 agree to within the lease time (60 s), which any NTP-synchronised CI runner does.
 """
@@ -33,13 +39,14 @@ from typing import Any
 from flowfleet.errors import FlowfleetError
 from flowfleet.model.target import Target
 from flowfleet.server import wire
-from flowfleet.server.api import ApiError, connect
+from flowfleet.server.api import ApiError, connect, deadline_in
 from flowfleet.server.variables import variable_name
 
 LEASE_SECONDS = 60.0
 RENEW_EVERY = 15.0
 POLL_SECONDS = 1.0
 DEFAULT_TIMEOUT = 300.0
+RELEASE_SECONDS = 10.0  # releasing is not bound by the command's deadline, but by this
 
 
 class Locked(FlowfleetError):
@@ -94,7 +101,21 @@ def holding(
         if renewer.is_alive():
             renewer.join()
         for lease in reversed(taken):
+            _release_or_warn(lease, say)
+
+
+def _release_or_warn(lease: Lease, say: Callable[[str], None]) -> None:
+    """Release one lease, even after the command's deadline (within RELEASE_SECONDS); a
+    server that is gone keeps it until it expires, and the other leases are released."""
+    try:
+        with deadline_in(RELEASE_SECONDS):
             asyncio.run(_release(lease))
+    except FlowfleetError as exc:
+        say(
+            f"warning: could not release the lock '{lease.name}' on environment "
+            f"'{lease.target.environment}' ({exc}); it expires by itself within "
+            f"{LEASE_SECONDS:.0f} s"
+        )
 
 
 def _stderr(text: str) -> None:
@@ -125,28 +146,47 @@ def _acquire(lease: Lease, timeout: float, say: Callable[[str], None]) -> None:
 async def _try_take(lease: Lease) -> dict[str, Any] | None:
     """None once taken; else the value of the live lease that someone else holds."""
     async with connect(lease.target) as api:
+
+        async def own_lease() -> dict[str, Any] | None:
+            found = await _find(api, lease.name)
+            return found.model_dump() if found is not None and _holds(lease, found) else None
+
         for _ in range(5):
             body = wire.VariableCreate(name=lease.name, value=_value(lease), tags=[lease.marker])
             try:
-                created = await api.call("POST", "/variables/", body)
+                created = await api.call("POST", "/variables/", body, lookup=own_lease)
             except ApiError as exc:
                 if exc.status != 409:
                     raise
             else:
                 lease.variable_id = wire.Variable.model_validate(created).id
                 return None
-            try:
-                found = await api.call("GET", f"/variables/name/{lease.name}")
-            except ApiError as exc:
-                if exc.status == 404:
-                    continue  # released in between: try again
-                raise
-            current = wire.Variable.model_validate(found)
+            current = await _find(api, lease.name)
+            if current is None:
+                continue  # released in between: try again
+            if _holds(lease, current):  # our own create, whose answer was lost
+                lease.variable_id = current.id
+                return None
             value = current.value if isinstance(current.value, dict) else {}
             if not _expired(value):
                 return value
             await _delete(api, current.id)  # stale: by id, so only that lease goes
         return {"holder": "(runs that keep taking it)", "expires": "?"}
+
+
+async def _find(api: Any, name: str) -> wire.Variable | None:
+    try:
+        found = await api.call("GET", f"/variables/name/{name}")
+    except ApiError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return wire.Variable.model_validate(found)
+
+
+def _holds(lease: Lease, variable: wire.Variable) -> bool:
+    value = variable.value if isinstance(variable.value, dict) else {}
+    return value.get("holder") == lease.holder
 
 
 def _renew_until(leases: list[Lease], stop: threading.Event, say: Callable[[str], None]) -> None:
@@ -260,6 +300,8 @@ async def _generation(lease: Lease) -> str | None:
 
 
 async def _set_generation(lease: Lease, token: str) -> None:
+    """Replace the generation, or create it: a create retried after a lost answer that
+    finds the generation with this very token made it."""
     name = generation_name(lease)
     async with connect(lease.target) as api:
         try:
@@ -267,5 +309,10 @@ async def _set_generation(lease: Lease, token: str) -> None:
         except ApiError as exc:
             if exc.status != 404:
                 raise
+
+            async def made() -> dict[str, Any] | None:
+                found = await _find(api, name)
+                return found.model_dump() if found is not None and found.value == token else None
+
             body = wire.VariableCreate(name=name, value=token, tags=[lease.marker])
-            await api.call("POST", "/variables/", body)
+            await api.call("POST", "/variables/", body, lookup=made)
