@@ -13,6 +13,7 @@ import pytest
 from flowfleet.model.target import Target
 from flowfleet.server import api as api_module
 from flowfleet.server.api import NotAttempted, connect
+from flowfleet.server.pacing import deadline_in
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -89,7 +90,7 @@ def test_a_request_after_the_deadline_is_not_sent(monkeypatch: pytest.MonkeyPatc
 
     async def go() -> None:
         target = Target("dev", "http://prefect.test/api")
-        with api_module.deadline_in(0.0):
+        with deadline_in(0.0):
             async with connect(target, transport=httpx.MockTransport(handler)) as api:
                 await api.call("POST", "/variables/")
 

@@ -57,4 +57,4 @@ Timeout = Annotated[
         "may take a few seconds more)."
     ),
 ]
-DEFAULT_TIMEOUT = 1800.0  # flowfleet.server.api.DEFAULT_DEADLINE, without importing it
+DEFAULT_TIMEOUT = 1800.0  # flowfleet.server.pacing.DEFAULT_DEADLINE, without importing it

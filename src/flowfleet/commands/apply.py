@@ -19,8 +19,8 @@ from flowfleet.plan.change import WRITES
 from flowfleet.plan.environment import EnvironmentPlan, changes_of, check_applicable
 from flowfleet.plan.saved import SavedPlan
 from flowfleet.render.validate import CONNECT
-from flowfleet.server.api import DEFAULT_DEADLINE, deadline_in
 from flowfleet.server.lock import DEFAULT_TIMEOUT
+from flowfleet.server.pacing import DEFAULT_DEADLINE, deadline_in
 
 
 class Refused(FlowfleetError):

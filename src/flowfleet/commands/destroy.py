@@ -22,8 +22,8 @@ from flowfleet.plan.change import Action
 from flowfleet.plan.environment import EnvironmentPlan
 from flowfleet.plan.preview import check_name
 from flowfleet.render.validate import DELETE
-from flowfleet.server.api import DEFAULT_DEADLINE, deadline_in
 from flowfleet.server.lock import DEFAULT_TIMEOUT
+from flowfleet.server.pacing import DEFAULT_DEADLINE, deadline_in
 
 
 class DestroyRefused(FlowfleetError):

@@ -14,7 +14,7 @@ from flowfleet.output.console import err, out, print_json
 from flowfleet.plan import saved as planfile
 from flowfleet.plan.saved import PlanRequest
 from flowfleet.render.validate import CONNECT
-from flowfleet.server.api import DEFAULT_DEADLINE, deadline_in
+from flowfleet.server.pacing import DEFAULT_DEADLINE, deadline_in
 
 Format = Literal["text", "markdown", "json"]
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import difflib
 import inspect
-import json
-import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +17,7 @@ from typing import Any
 import pydantic
 from pydantic.fields import FieldInfo
 
-from flowfleet.flows.blocks import BlockReference
+from flowfleet.flows.block_values import block_references, both, server_schema
 from flowfleet.flows.messages import wrong_value, wrong_value_at
 from flowfleet.flows.prefect_rules import installed_rules
 from flowfleet.flows.types import Flow, Parameter
@@ -152,7 +150,7 @@ def _run_start_errors(
     errors = _variadic_errors(flow, declared, values)
     if errors:
         return errors
-    values, errors = _block_references(flow, values)
+    values, errors = block_references(flow, values)
     if errors:
         return errors
     signature = flow._signature
@@ -166,62 +164,6 @@ def _run_start_errors(
     defaults = signature.defaults if signature is not None else {}
     defaulted = {name: value for name, value in defaults.items() if name not in bound}
     return _runtime_errors(flow, flow._model, values, {**defaulted, **bound}, set(defaulted))
-
-
-def _block_references(
-    flow: Flow, values: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str | None, str]]:
-    """The values with each `{"$ref": ...}` replaced by the block document it names, as
-    Flow.validate_parameters does (Block.load_from_ref, for any parameter, at any depth),
-    and the parameters whose reference Prefect cannot load whatever the server holds."""
-    errors: dict[str | None, str] = {}
-
-    def resolved(name: str, value: Any) -> Any:
-        if isinstance(value, dict) and "$ref" in value:
-            if not _loadable(value["$ref"]):
-                errors.setdefault(name, _bad_reference(flow, name, value))
-            return BlockReference(value["$ref"])
-        if isinstance(value, dict):
-            return {key: resolved(name, item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [resolved(name, item) for item in value]
-        return value
-
-    replaced = {name: resolved(name, value) for name, value in values.items()}
-    return replaced, errors
-
-
-def _loadable(ref: Any) -> bool:
-    """Whether Block.load_from_ref accepts the form of `ref`: a block document id (a UUID),
-    `{"block_document_id": UUID}` or `{"block_document_slug": "TYPE/NAME"}` (loaded through
-    the base Block class, the slug needs its block type)."""
-    if isinstance(ref, dict):
-        if ref.get("block_document_id"):
-            return _is_uuid(ref["block_document_id"])
-        slug = ref.get("block_document_slug")
-        if slug:
-            kind, _, name = slug.partition("/") if isinstance(slug, str) else ("", "", "")
-            return bool(kind and name)
-        return False
-    return isinstance(ref, str) and _is_uuid(ref)
-
-
-def _is_uuid(value: Any) -> bool:
-    try:
-        uuid.UUID(value)
-    except (TypeError, ValueError, AttributeError):
-        return False
-    return isinstance(value, str)
-
-
-def _bad_reference(flow: Flow, name: str, value: dict[str, Any]) -> str:
-    shown = json.dumps(value, default=str)
-    return (
-        f"parameter {name!r} of flow {flow.name!r}: {shown} is not a block document reference"
-        " Prefect can load when the run starts; write"
-        ' {"$ref": {"block_document_slug": "BLOCK-TYPE/NAME"}} (e.g. "secret/db-password")'
-        ' or {"$ref": {"block_document_id": "UUID"}}'
-    )
 
 
 def _variadic_errors(
@@ -322,7 +264,7 @@ def _schema_errors(flow: Flow, values: dict[str, Any]) -> dict[str | None, str]:
     if validator is None:
         from jsonschema import Draft202012Validator  # lazily: only needed with enforcement
 
-        schema = _server_schema(flow.parameter_schema)
+        schema = server_schema(flow.parameter_schema)
         # No format checker: the server's validate(raise_on_error=True) checks no formats.
         validator = Draft202012Validator(schema)
         flow._cache["validator"] = validator
@@ -330,69 +272,8 @@ def _schema_errors(flow: Flow, values: dict[str, Any]) -> dict[str | None, str]:
     for error in validator.iter_errors(values):
         path = list(error.absolute_path)
         if path and str(path[0]) not in errors:
-            errors[str(path[0])] = wrong_value_at(flow, path, values) + _both(error.instance)
+            errors[str(path[0])] = wrong_value_at(flow, path, values) + both(error.instance)
     return errors
-
-
-def _both(value: Any) -> str:
-    """Why the server refuses a block document reference it could load."""
-    if not (isinstance(value, dict) and "$ref" in value):
-        return ""
-    return (
-        " (the Prefect server accepts exactly one of the block's fields or a reference, and a"
-        " reference also passes as the fields of a block type whose fields are all optional;"
-        " give the fields, or set enforce_parameter_schema: false)"
-    )
-
-
-def _server_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Prefect's preprocess_schema, minus the top-level `required` (missing parameters are
-    reported by name).
-
-    A property with a type, no default and not required also accepts null, in the
-    parameters and in the definitions; a block type's definition also accepts a block
-    document reference (`{"$ref": ...}`, exactly one of the two). (Prefect also rewrites
-    pydantic v1 tuples, which flowfleet's schemas never contain.)
-    """
-    properties = _nullable(schema.get("properties", {}), schema.get("required", []))
-    result = {k: v for k, v in schema.items() if k != "required"} | {"properties": properties}
-    if isinstance(schema.get("definitions"), dict):
-        definitions = dict(schema["definitions"])
-        for definition in schema["definitions"].values():
-            if "properties" in definition:
-                nullable = _nullable(definition["properties"], definition.get("required", []))
-                definition = {**definition, "properties": nullable}
-            if "block_type_slug" in definition:  # keyed by title, as Prefect does
-                definitions[definition["title"]] = {"oneOf": [definition, _REFERENCE]}
-        result["definitions"] = definitions
-    return result
-
-
-_REFERENCE = {
-    "type": "object",
-    "properties": {
-        "$ref": {
-            "oneOf": [
-                {"type": "string", "format": "uuid"},
-                {"type": "object", "additionalProperties": {"type": "string"}, "minProperties": 1},
-            ]
-        }
-    },
-    "required": ["$ref"],
-}
-
-
-def _nullable(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    """Prefect's process_properties (pydantic v1's optional fields also accept null)."""
-    result: dict[str, Any] = {}
-    for name, prop in properties.items():
-        if name not in required and "default" not in prop and prop.get("type", "null") != "null":
-            prop = {k: v for k, v in prop.items() if k != "type"}
-            prop["anyOf"] = [{"type": properties[name]["type"]}, {"type": "null"}]
-        if "properties" in prop:
-            prop = {**prop, "properties": _nullable(prop["properties"], prop.get("required", []))}
-        result[name] = prop
-    return result
 
 
 def _runtime_errors(

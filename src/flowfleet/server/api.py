@@ -26,9 +26,8 @@ import base64
 import os
 import random
 import ssl
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -40,13 +39,13 @@ from flowfleet.errors import FlowfleetError
 from flowfleet.model.target import Target
 from flowfleet.server import wire
 from flowfleet.server.connection import ConnectionError_
+from flowfleet.server.pacing import CURRENT_DEADLINE, AdaptiveLimit, Deadline, DeadlineReached
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 PRESSURE_STATUSES = frozenset({429, 503})  # the server's own back-pressure
 MAYBE_APPLIED_STATUSES = frozenset({500, 502, 504})  # the server (or a proxy) may have acted
 MAX_ATTEMPTS = 8
 REQUEST_TIMEOUT = 60.0  # Prefect's default for PREFECT_API_REQUEST_TIMEOUT
-DEFAULT_DEADLINE = 1800.0  # a command's --timeout: far beyond any healthy apply
 CONNECT_TIMEOUT = 10.0
 DROPS_BEFORE_UNREACHABLE = 3
 PAGE = 200  # the server's maximum page size
@@ -66,77 +65,10 @@ class NotAttempted(FlowfleetError):
     deadline had passed) before its turn."""
 
 
-class DeadlineReached(FlowfleetError):
-    """The command's deadline (--timeout) passed: nothing more is sent."""
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """When a command must stop sending (time.monotonic()), and its length for messages."""
-
-    at: float
-    seconds: float
-
-    def remaining(self) -> float:
-        return self.at - time.monotonic()
-
-
-_DEADLINE: ContextVar[Deadline | None] = ContextVar("flowfleet_deadline", default=None)
 # Set while a lookup runs for a request whose answer was lost: the lookup's own requests
 # then go out even while the server is being probed (they are part of that probe).
 _PROBING: ContextVar[bool] = ContextVar("flowfleet_probing", default=False)
 Lookup = Callable[[], Awaitable[Any]]
-
-
-@contextmanager
-def deadline_in(seconds: float | None) -> Iterator[None]:
-    """Every request made inside (in this thread, and tasks started from it) is sent only
-    before `seconds` from now, and waits for its answer at most until then. None: none."""
-    token = _DEADLINE.set(
-        None if seconds is None else Deadline(time.monotonic() + seconds, seconds)
-    )
-    try:
-        yield
-    finally:
-        _DEADLINE.reset(token)
-
-
-class AdaptiveLimit:
-    """At most `limit` requests in flight: halved when the server pushes back, grown by
-    one after a run of successes (additive increase, multiplicative decrease)."""
-
-    def __init__(self, start: int = 4, maximum: int = 16) -> None:
-        self.limit = start
-        self.maximum = maximum
-        self.in_flight = 0
-        self.successes = 0
-        self._changed = asyncio.Condition()
-
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.in_flight < self.limit)
-            self.in_flight += 1
-        try:
-            yield
-        finally:
-            async with self._changed:
-                self.in_flight -= 1
-                self._changed.notify_all()
-
-    def succeeded(self) -> None:
-        self.successes += 1
-        if self.successes >= 2 * self.limit and self.limit < self.maximum:
-            self.limit += 1
-            self.successes = 0
-
-    def pushed_back(self) -> None:
-        """The server said it is overloaded (429, 503, Retry-After), not merely failed."""
-        # Never grow back to where the server pushed back: a SQLite-backed server takes
-        # one writer, and probing it again costs a failed request and a wait each time.
-        self.maximum = max(1, min(self.maximum, self.limit - 1))
-        self.limit = max(1, self.limit // 2)
-        self.successes = 0
 
 
 @dataclass
@@ -414,7 +346,7 @@ async def connect(
     ) as client:
         # A local server is SQLite-backed: one writer at a time from the start.
         limit = AdaptiveLimit(start=1, maximum=1) if target.local else AdaptiveLimit(concurrency)
-        yield Api(target, client, limit, _DEADLINE.get())
+        yield Api(target, client, limit, CURRENT_DEADLINE.get())
 
 
 def _request_timeout() -> float:

@@ -39,7 +39,8 @@ from typing import Any
 from flowfleet.errors import FlowfleetError
 from flowfleet.model.target import Target
 from flowfleet.server import wire
-from flowfleet.server.api import ApiError, connect, deadline_in
+from flowfleet.server.api import ApiError, connect
+from flowfleet.server.pacing import deadline_in
 from flowfleet.server.variables import variable_name
 
 LEASE_SECONDS = 60.0
