@@ -77,10 +77,11 @@ def check_contents(sdist: Path, wheel: Path) -> None:
     )
     assert {f"src/{name}" for name in TEMPLATES} | {"src/flowfleet/py.typed"} <= in_sdist
     assert TEMPLATES | {"flowfleet/py.typed", "flowfleet/cli/main.py"} <= in_wheel
+    assert f"flowfleet-{VERSION}.dist-info/licenses/LICENSE" in in_wheel  # pyproject's license
     assert "flowfleet = flowfleet.cli.main:main" in entry_points
     for name in in_sdist | in_wheel:
         assert not any(part in name for part in NEVER), name
-    sdist_top = {"PKG-INFO", "README.md", "CHANGELOG.md", "pyproject.toml", "setup.cfg"}
+    sdist_top = {"PKG-INFO", "README.md", "CHANGELOG.md", "LICENSE", "pyproject.toml", "setup.cfg"}
     sdist_top |= {"MANIFEST.in", "schema", "src", prefix.rstrip("/")}
     assert {name.split("/")[0] for name in in_sdist} == sdist_top
     assert {name.split("/")[0] for name in in_wheel} == {
