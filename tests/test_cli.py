@@ -63,3 +63,12 @@ def test_missing_default_file_is_a_user_error(
     monkeypatch.chdir(tmp_path)
     assert dispatch(["validate"]) == 1
     assert capsys.readouterr().err.startswith("flowfleet.yaml: cannot read the file")
+
+
+def test_the_command_line_defaults_are_the_cores() -> None:
+    """cli/options copies two defaults so that --help imports no core module."""
+    from flowfleet.cli import options
+    from flowfleet.server import lock, pacing
+
+    assert options.DEFAULT_LOCK_TIMEOUT == lock.DEFAULT_TIMEOUT
+    assert options.DEFAULT_TIMEOUT == pacing.DEFAULT_DEADLINE

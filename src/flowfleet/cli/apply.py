@@ -8,11 +8,13 @@ from typing import Annotated
 from cyclopts import Parameter
 
 from flowfleet.cli.options import (
+    DEFAULT_LOCK_TIMEOUT,
     DEFAULT_TIMEOUT,
     Adopt,
     Environments,
     Files,
     Json,
+    LockTimeout,
     Preview,
     Project,
     Prune,
@@ -43,13 +45,7 @@ def apply(
     ] = 10,
     yes: Annotated[bool, Parameter(name=["--yes", "-y"], negative=(), help="Do not ask.")] = False,
     json: Json = False,
-    lock_timeout: Annotated[
-        float,
-        Parameter(
-            help="Seconds to wait while another apply holds an environment's lock "
-            "(0: refuse at once)."
-        ),
-    ] = 300,
+    lock_timeout: LockTimeout = DEFAULT_LOCK_TIMEOUT,
     timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> int:
     """Make each environment's server match the config, changing only what differs."""

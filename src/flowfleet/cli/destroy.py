@@ -6,7 +6,16 @@ from typing import Annotated
 
 from cyclopts import Parameter
 
-from flowfleet.cli.options import DEFAULT_TIMEOUT, Files, Json, Project, Timeout, files_or_default
+from flowfleet.cli.options import (
+    DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_TIMEOUT,
+    Files,
+    Json,
+    LockTimeout,
+    Project,
+    Timeout,
+    files_or_default,
+)
 
 
 def destroy(
@@ -17,13 +26,7 @@ def destroy(
     project: Project = None,
     yes: Annotated[bool, Parameter(name=["--yes", "-y"], negative=(), help="Do not ask.")] = False,
     json: Json = False,
-    lock_timeout: Annotated[
-        float,
-        Parameter(
-            help="Seconds to wait while an apply or destroy holds the environment's lock "
-            "(0: refuse at once)."
-        ),
-    ] = 300,
+    lock_timeout: LockTimeout = DEFAULT_LOCK_TIMEOUT,
     timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> int:
     """Delete every deployment of a preview (apply --preview NAME), and nothing else."""

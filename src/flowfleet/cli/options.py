@@ -58,3 +58,11 @@ Timeout = Annotated[
     ),
 ]
 DEFAULT_TIMEOUT = 1800.0  # flowfleet.server.pacing.DEFAULT_DEADLINE, without importing it
+LockTimeout = Annotated[
+    float,
+    Parameter(
+        help="Seconds to wait while another apply or destroy holds an environment's lock "
+        "(0: refuse at once)."
+    ),
+]
+DEFAULT_LOCK_TIMEOUT = 300.0  # flowfleet.server.lock.DEFAULT_TIMEOUT, without importing it

@@ -23,6 +23,7 @@ from flowfleet.interop.legacy.ecs_pool import ecs_pool
 from flowfleet.interop.legacy.pools import pool_for
 from flowfleet.model.resources import Deployment, Schedule
 from flowfleet.server import wire
+from flowfleet.server.read import schedule_from
 from flowfleet.server.read_prefect2 import Prefect2State
 
 AGENT_POOL = "default-agent-pool"  # where Prefect 2 puts the queues agents poll
@@ -102,14 +103,9 @@ def _schedules(data: wire.Prefect2Deployment) -> tuple[Schedule, ...]:
     if not listed and data.schedule is not None:
         listed = [(data.schedule, data.is_schedule_active is not False)]
     return tuple(
-        Schedule(
+        schedule_from(
+            spec,
             slug=f"(no slug) {index}",
-            cron=spec.cron,
-            interval=spec.interval,
-            rrule=spec.rrule,
-            timezone=spec.timezone or "UTC",
-            anchor_date=spec.anchor_date,
-            day_or=spec.day_or,
             active=active and data.is_schedule_active is not False,
         )
         for index, (spec, active) in enumerate(listed)

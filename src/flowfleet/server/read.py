@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from typing import Any
 
 from flowfleet.errors import FlowfleetError
 from flowfleet.model.resources import (
@@ -138,17 +139,25 @@ def _concurrency_options(
 
 
 def _schedule(data: wire.DeploymentSchedule) -> tuple[Schedule, str]:
-    spec = data.schedule or wire.ScheduleSpec()
-    schedule = Schedule(
+    schedule = schedule_from(
+        data.schedule or wire.ScheduleSpec(),
         slug=data.slug or f"(no slug) {data.id}",
+        active=data.active,
+        parameters=data.parameters or {},
+        max_scheduled_runs=data.max_scheduled_runs,
+    )
+    return schedule, data.id
+
+
+def schedule_from(spec: wire.ScheduleSpec, **rest: Any) -> Schedule:
+    """A schedule's spec as a server stores it (Prefect 2 or 3) in the terms of the
+    config; `rest` gives the fields kept beside the spec (slug, active, ...)."""
+    return Schedule(
         cron=spec.cron,
         interval=spec.interval,
         rrule=spec.rrule,
         timezone=spec.timezone or "UTC",
         anchor_date=spec.anchor_date,
         day_or=spec.day_or,
-        active=data.active,
-        parameters=data.parameters or {},
-        max_scheduled_runs=data.max_scheduled_runs,
+        **rest,
     )
-    return schedule, data.id

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowfleet.server.wire.base import Response
-from flowfleet.server.wire.responses import DeploymentSchedule, ScheduleSpec
+from flowfleet.server.wire.responses import BlockDocument, DeploymentSchedule, ScheduleSpec
 
 
 class Prefect2Deployment(Response):
@@ -44,12 +44,9 @@ class BlockTypeRef(Response):
     slug: str
 
 
-class Prefect2BlockDocument(Response):
+class Prefect2BlockDocument(BlockDocument):
     """A block document read by id (an infrastructure or storage block), with its type."""
 
-    id: str
-    name: str | None = None
-    data: dict[str, Any] | None = None
     block_type: BlockTypeRef | None = None
 
 
