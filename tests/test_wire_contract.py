@@ -104,6 +104,16 @@ POOL = {
 QUEUE = {"description": "d", "priority": 2, "concurrency_limit": 1, "is_paused": True}
 LIMIT = {"limit": 4, "active": False, "slot_decay_per_second": 0.5}
 ANY = wire.AnyOf(any_=[FLOW_ID])
+AUTOMATION: dict[str, Any] = {
+    "name": "on-ping",
+    "description": "d",
+    "enabled": False,
+    "tags": ["flowfleet:p/dev"],
+    "trigger": {"type": "event", "expect": ["ping"], "posture": "Reactive", "within": 0.0},
+    "actions": [{"type": "run-deployment", "source": "selected", "deployment_id": FLOW_ID}],
+    "actions_on_trigger": [{"type": "do-nothing"}],
+    "actions_on_resolve": [{"type": "cancel-flow-run"}],
+}
 
 # request model → (Prefect's schema of that body, maximal examples: every field set)
 REQUESTS: dict[type[wire.Request], tuple[Callable[[], type[BaseModel]], list[wire.Request]]] = {
@@ -244,6 +254,24 @@ REQUESTS: dict[type[wire.Request], tuple[Callable[[], type[BaseModel]], list[wir
             )
         ],
     ),
+    wire.AutomationCreate: (
+        lambda: _automations().AutomationCreate,
+        [wire.AutomationCreate(**AUTOMATION, owner_resource=f"prefect.deployment.{FLOW_ID}")],
+    ),
+    wire.AutomationUpdate: (
+        lambda: _automations().AutomationUpdate,
+        [wire.AutomationUpdate(**AUTOMATION)],
+    ),
+    wire.AutomationsFilter: (
+        lambda: _route("automations", "read_automations"),
+        [
+            wire.AutomationsFilter(
+                automations=wire.AutomationFilter(name=ANY, tags=wire.AllOf(all_=["a"])),
+                limit=200,
+                offset=0,
+            )
+        ],
+    ),
     wire.BlockSchemasFilter: (
         lambda: _route("block_schemas", "read_block_schemas"),
         [
@@ -268,7 +296,14 @@ RESPONSES: dict[type[wire.Response], Callable[[], type[BaseModel]]] = {
     wire.BlockDocument: lambda: core.BlockDocument,
     wire.FlowRunResponse: lambda: responses.FlowRunResponse,
     wire.Log: lambda: core.Log,
+    wire.Automation: lambda: _automations().Automation,
 }
+
+
+def _automations() -> Any:
+    from prefect.server.events.schemas import automations
+
+    return automations
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 
 from flowfleet.apply.infrastructure import apply_infra_change
 from flowfleet.errors import FlowfleetError
-from flowfleet.model.items import KINDS
+from flowfleet.model.items import AUTOMATION_KINDS, KINDS
 from flowfleet.model.resources import Deployment, LiveDeployment, Schedule
 from flowfleet.plan.change import Action, AnyChange
 from flowfleet.plan.deployments import DeploymentChange, Plan
@@ -107,7 +107,7 @@ async def apply_infra(
     """Infrastructure changes, one kind after the other (blocks before pools before
     queues ...), the changes of one kind concurrently."""
     outcomes: list[Outcome] = []
-    for kind in KINDS:
+    for kind in (*KINDS, *AUTOMATION_KINDS):
 
         async def run(change: InfraChange) -> Outcome:
             if api.down is not None:

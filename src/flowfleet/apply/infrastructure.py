@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flowfleet.model.items import Item
+from flowfleet.apply.automations import apply_automation_change
+from flowfleet.model.items import AUTOMATION_KINDS, Item
 from flowfleet.plan.change import Action
 from flowfleet.plan.infrastructure import InfraChange
 from flowfleet.plan.items import differing
@@ -24,7 +25,9 @@ from flowfleet.server.read_infra import read_infrastructure
 async def apply_infra_change(api: Api, change: InfraChange) -> None:
     """Create, update or delete one resource (conflicts and unchanged ones: nothing)."""
     kind = change.kind
-    if change.action is Action.CREATE:
+    if kind in AUTOMATION_KINDS:
+        await apply_automation_change(api, change)
+    elif change.action is Action.CREATE:
         assert change.desired is not None
         await _CREATE[kind](api, change.desired)
     elif change.action is Action.UPDATE:

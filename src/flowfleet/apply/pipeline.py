@@ -14,8 +14,16 @@ from typing import TypeVar
 from flowfleet.apply.deployments import ApplyResult, Outcome, Progress, apply_infra, apply_plan
 from flowfleet.model.items import Item
 from flowfleet.model.masking import scrub, secret_values
-from flowfleet.model.resources import Deployment, LiveState
+from flowfleet.model.resources import Deployment, LiveState, WorkPool
 from flowfleet.model.target import Target
+from flowfleet.plan.automations import (
+    automation_name,
+    desired_automations,
+    live_automation,
+    plan_automations,
+    reference_errors,
+    references,
+)
 from flowfleet.plan.change import Action
 from flowfleet.plan.deployments import PROTECTED_TAG, build_plan, ownership_marker
 from flowfleet.plan.environment import EnvironmentPlan
@@ -25,6 +33,7 @@ from flowfleet.plan.items import desired_items
 from flowfleet.plan.saved import fingerprint
 from flowfleet.render.validate import Desired
 from flowfleet.server.api import Api, connect
+from flowfleet.server.automations import Ref, read_automations, resolve
 from flowfleet.server.blocks import block_class, register_block_type
 from flowfleet.server.connection import resolve_target
 from flowfleet.server.ledger import ledger_name, read_ledger, write_ledger
@@ -97,6 +106,7 @@ async def plan_environment(
     marker = ownership_marker(desired.project, desired.environment)
     items = desired_items(desired.infrastructure, marker)
     ledger = ledger_name(desired.project, desired.environment)
+    automations = desired_automations(deployments, desired.infrastructure.automations, marker)
     async with connect(target) as api:
         live, owned = await asyncio.gather(
             _read_live(api, deployments, marker), read_ledger(api, ledger)
@@ -104,15 +114,56 @@ async def plan_environment(
         live_items = await read_infrastructure(api, {i.key for i in items} | owned)
         types = {i.fields["type"] for i in items if i.kind == "block"}
         known = await known_block_types(api, types) if types else set()
+        live_automations, exists = await _read_automations(api, automations, live, marker)
     infra = _plan_infra(items, live_items, owned, known, ledger, prune=prune, adopt=adopt)
     declared_pools = {p.name for p in desired.infrastructure.work_pools}
     live = live.model_copy(update={"work_pools": live.work_pools | declared_pools})
     plan = build_plan(
         desired.project, desired.environment, deployments, live, prune=prune, adopt=adopt
     )
-    prints = fingerprint(deployments, items, live, live_items, owned)
+    managed = {d.full_name for d in deployments}
+    managed |= {"/".join(c.key) for c in plan.of(Action.DELETE)}
+    automation_changes = plan_automations(
+        automations, live_automations, marker, deployments=managed, prune=prune, adopt=adopt
+    )
+    live_by_key = {**live_items, **{i.key: i for i in live_automations}}
+    prints = fingerprint(deployments, [*items, *automations], live, live_by_key, owned)
     too_old = unsupported(live.server_version, target.environment, target.url, deployments)
-    return EnvironmentPlan(desired, target, plan, infra, prints, tuple(too_old))
+    missing = reference_errors(automations, declared_references(desired), exists)
+    return EnvironmentPlan(
+        desired, target, plan, infra, prints, (*too_old, *missing), tuple(automation_changes)
+    )
+
+
+async def _read_automations(
+    api: Api, automations: list[Item], live: LiveState, marker: str
+) -> tuple[list[Item], dict[Ref, str]]:
+    """The live automations an environment's plan looks at (owned, or named as a
+    declared one), and the ids of what the declared ones refer to by name."""
+    refs = {ref for item in automations for ref in references(item)}
+    names = {automation_name(i) for i in automations}
+    raw, exists = await asyncio.gather(read_automations(api, marker, names), resolve(api, refs))
+    if not raw:
+        return [], exists
+    ids = {id_: name for (_, name), id_ in exists.items()}
+    ids |= {d.id: d.deployment.full_name for d in live.deployments}
+    return [live_automation(a, ids) for a in raw], exists
+
+
+def declared_references(desired: Desired) -> set[Ref]:
+    """What an automation of `desired` may refer to without it being on the server."""
+    infra = desired.infrastructure
+    return {
+        *(("deployment", r.deployment.full_name) for r in desired.deployments),
+        *(("work_pool", p.name) for p in infra.work_pools),
+        *(("work_queue", f"{p.name}/{q}") for p in infra.work_pools for q in _queues(p)),
+        *(("block", f"{b.type}/{b.name}") for b in infra.blocks),
+        *(("automation", a.name) for a in infra.automations),
+    }
+
+
+def _queues(pool: WorkPool) -> list[str]:
+    return ["default", *(q.name for q in pool.queues)]
 
 
 async def _plan_preview(
@@ -202,6 +253,7 @@ async def apply_environment(planned: EnvironmentPlan, progress: Progress | None)
         early = [c for c in infra.changes if c.action is not Action.DELETE]
         outcomes = await apply_infra(api, early, progress)
         result = await apply_plan(api, planned.plan, progress)
+        outcomes += await apply_infra(api, list(planned.automations), progress)
         deletes = [c for c in infra.changes if c.action is Action.DELETE]
         outcomes += await apply_infra(api, deletes, progress)
         if infra.has_changes and api.down is None:  # else the wider list written first stays

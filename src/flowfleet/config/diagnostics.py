@@ -23,6 +23,8 @@ def problems_from(
     for error in exc.errors(include_url=False):
         is_key = error["loc"][-1:] == ("[key]",)
         path = _document_path(error["loc"], document.data)
+        if error["type"] == "union_tag_invalid" and isinstance(error["input"], dict):
+            path = (*path, "type")  # an unknown `type`: point at it
         message = _message(error, path, model, is_key=is_key)
         at_key = is_key or error["type"] == "extra_forbidden" or _about_key(message, path)
         if path in seen and not at_key:
@@ -81,6 +83,10 @@ def _message(
         return f"{prefix}unknown key '{key}'; {_suggest(key, _allowed_keys(model, path[:-1]))}"
     if error["type"] == "missing":
         return f"{prefix}missing required key '{path[-1]}'"
+    if error["type"] == "union_tag_invalid":
+        tag = str(error.get("ctx", {}).get("tag"))
+        tags = str(error.get("ctx", {}).get("expected_tags", "")).replace("'", "").split(", ")
+        return f"{prefix}unknown type '{tag}'; {_suggest(tag, tags)}"
     message = error["msg"]
     if message.startswith("Value error, "):
         return prefix + message.removeprefix("Value error, ")

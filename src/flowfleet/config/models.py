@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from flowfleet.config import checks
+from flowfleet.config.automations import AutomationSpec, DeploymentTrigger
 from flowfleet.config.base import Strict, Text, number_as_written
 from flowfleet.config.infrastructure import (
     BlockSpec,
@@ -198,6 +199,11 @@ class Settings(Strict):
         description="Forbid deleting the deployment (prune refuses); recorded on the server "
         "as the tag 'flowfleet:protected'. Set false and apply before removing it.",
     )
+    triggers: list[DeploymentTrigger] | None = Field(
+        default=None,
+        description="Automations that run this deployment when their trigger fires, as in "
+        "prefect.yaml; replaces the list of a lower layer (`[]`: none).",
+    )
     secret_env: list[Text] | None = Field(
         default=None,
         description="Names of `work_pool.job_variables.env` entries whose values are "
@@ -274,4 +280,5 @@ class Config(Strict):
     variables: dict[str, VariableSpec] = Field(default_factory=dict)
     concurrency_limits: dict[str, ConcurrencyLimitSpec] = Field(default_factory=dict)
     blocks: dict[str, BlockSpec] = Field(default_factory=dict)
+    automations: dict[str, AutomationSpec] = Field(default_factory=dict)
     deployments: list[DeploymentEntry] = Field(default_factory=list)

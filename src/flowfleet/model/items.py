@@ -7,9 +7,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-# Applied in this order (a pool before its queues, blocks before the pools that use them);
-# deleted in the reverse order, after the deployments.
+# Applied in this order (a pool before its queues, blocks before the pools that use them;
+# automations after the deployments they run); deleted in the reverse order.
 KINDS = ("block", "work_pool", "work_queue", "variable", "concurrency_limit")
+AUTOMATION_KINDS = ("trigger", "automation")
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,31 @@ class ConcurrencyOptions(Frozen):
     grace_period_seconds: int | None = None
 
 
+# An action's reference by id on the wire → by name in flowfleet's form of it.
+REFERENCES = {
+    "deployment_id": "deployment",
+    "work_pool_id": "work_pool",
+    "work_queue_id": "work_queue",
+    "automation_id": "automation",
+    "block_document_id": "block",
+}
+
+
+class Automation(Frozen):
+    """An automation as it should exist: the trigger and actions in the server's JSON
+    form, except that actions refer to deployments (`flow/name`), work pools, queues
+    (`pool/queue`), automations and blocks (`type/name`) by name, not by id."""
+
+    name: str
+    description: str = ""
+    enabled: bool = True
+    tags: tuple[str, ...] = ()
+    trigger: dict[str, Any]
+    actions: tuple[dict[str, Any], ...] = ()
+    actions_on_trigger: tuple[dict[str, Any], ...] = ()
+    actions_on_resolve: tuple[dict[str, Any], ...] = ()
+
+
 class Deployment(Frozen):
     """One Prefect deployment as it should exist in one environment."""
 
@@ -57,6 +82,8 @@ class Deployment(Frozen):
     concurrency_options: ConcurrencyOptions | None = None
     enforce_parameter_schema: bool = True
     parameter_openapi_schema: dict[str, Any] | None = None
+    # Applied as automations owned by the deployment (see flowfleet.plan.automations).
+    triggers: tuple[Automation, ...] = ()
     # Not sent as fields: protection becomes a tag, secret names only mask output.
     protected: bool = False
     secret_env: tuple[str, ...] = ()
@@ -78,7 +105,8 @@ class Deployment(Frozen):
         data = self.model_dump(
             mode="json",
             exclude={"parameter_openapi_schema", "protected", "secret_env"}
-            | ({"concurrency_options"} if self.concurrency_options is None else set()),
+            | ({"concurrency_options"} if self.concurrency_options is None else set())
+            | ({"triggers"} if not self.triggers else set()),
         )
         data["schedules"] = [s.model_dump(mode="json", exclude_none=True) for s in self.schedules]
         data["job_variables"] = mask_env(data["job_variables"], self.secret_env)
@@ -167,6 +195,7 @@ class Infrastructure(Frozen):
     variables: tuple[Variable, ...] = ()
     concurrency_limits: tuple[ConcurrencyLimit, ...] = ()
     blocks: tuple[Block, ...] = ()
+    automations: tuple[Automation, ...] = ()
 
     def pool(self, name: str | None) -> WorkPool | None:
         return next((p for p in self.work_pools if p.name == name), None)

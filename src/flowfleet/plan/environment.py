@@ -9,7 +9,8 @@ from typing import Any
 
 from flowfleet.errors import PlanError
 from flowfleet.model.target import Target
-from flowfleet.plan.change import Action, AnyChange, FieldChange
+from flowfleet.plan.automations import AutomationChange
+from flowfleet.plan.change import WRITES, Action, AnyChange, FieldChange
 from flowfleet.plan.deployments import Plan
 from flowfleet.plan.infrastructure import InfraPlan
 from flowfleet.render.validate import Desired
@@ -33,10 +34,12 @@ class EnvironmentPlan:
     infra: InfraPlan = field(default_factory=InfraPlan)
     fingerprint: Fingerprint = field(default_factory=Fingerprint)
     server_errors: tuple[str, ...] = ()  # what the config asks that the server lacks
+    automations: tuple[AutomationChange, ...] = ()  # applied after the deployments
 
     @property
     def has_changes(self) -> bool:
-        return self.plan.has_changes or self.infra.has_changes
+        automations = any(c.action in WRITES for c in self.automations)
+        return self.plan.has_changes or self.infra.has_changes or automations
 
     @property
     def errors(self) -> tuple[str, ...]:
@@ -45,7 +48,7 @@ class EnvironmentPlan:
     @property
     def deletes(self) -> int:
         """Deployments and infrastructure resources the plan deletes."""
-        infra = [c for c in self.infra.changes if c.action is Action.DELETE]
+        infra = [c for c in (*self.infra.changes, *self.automations) if c.action is Action.DELETE]
         return len(self.plan.of(Action.DELETE)) + len(infra)
 
 
@@ -69,8 +72,9 @@ def check_applicable(
 
 
 def changes_of(planned: EnvironmentPlan) -> list[AnyChange]:
-    """Infrastructure changes first (they are applied first), then deployments."""
-    return [*planned.infra.changes, *planned.plan.changes]
+    """In the order they are applied: infrastructure, deployments, automations (deletes
+    of infrastructure come last, but are listed with it)."""
+    return [*planned.infra.changes, *planned.plan.changes, *planned.automations]
 
 
 def counts(planned: EnvironmentPlan) -> dict[str, int]:

@@ -17,7 +17,8 @@ from flowfleet.config.document import DocPath, YamlFloat, YamlInt
 from flowfleet.config.load import LoadedConfig
 from flowfleet.config.models import DeploymentEntry, Settings
 from flowfleet.config.models import Schedule as ScheduleEntry
-from flowfleet.model.resources import ConcurrencyOptions, Deployment, Schedule
+from flowfleet.model.resources import Automation, ConcurrencyOptions, Deployment, Schedule
+from flowfleet.render.automations import deployment_triggers
 
 PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 FlowNames = Callable[[str], str]
@@ -155,9 +156,11 @@ def _resolve(
         for i, s in enumerate(values.get("schedules") or [])
     ]
     entrypoint = substitute(entry.entrypoint, names)
+    flow_name, name = flow_names(entrypoint), substitute(entry.name, names)
+    triggers = deployment_triggers(name, f"{flow_name}/{name}", merged.values.get("triggers", ()))
     deployment = Deployment(
-        flow_name=flow_names(entrypoint),
-        name=substitute(entry.name, names),
+        flow_name=flow_name,
+        name=name,
         entrypoint=entrypoint,
         parameters=values.get("parameters", {}),
         schedules=tuple(substitute(schedules, names)),
@@ -174,6 +177,9 @@ def _resolve(
         enforce_parameter_schema=values.get("enforce_parameter_schema", True),
         protected=values.get("protected", False),
         secret_env=tuple(values.get("secret_env", ())),
+        triggers=tuple(
+            Automation.model_validate(substitute(t.model_dump(), names)) for t in triggers
+        ),
     )
     entry_path: DocPath = ("deployments", index)
     origins = {

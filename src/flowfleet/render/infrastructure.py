@@ -9,8 +9,10 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from flowfleet.config.automations import AutomationSettings, AutomationSpec
 from flowfleet.config.load import LoadedConfig
 from flowfleet.model.resources import (
+    Automation,
     Block,
     ConcurrencyLimit,
     Infrastructure,
@@ -18,6 +20,7 @@ from flowfleet.model.resources import (
     WorkPool,
     WorkQueue,
 )
+from flowfleet.render.automations import action_json, trigger_json
 from flowfleet.render.deployments import deep_merge, plain, substitute
 
 # (template reference from the config, pool type) → the template as data
@@ -60,6 +63,7 @@ def render_infrastructure(
             )
             for n, v in _in_environment(config.blocks, environment, names)
         ),
+        automations=render_automations(config.automations, environment),
     )
 
 
@@ -119,4 +123,46 @@ def with_defaults(template: dict[str, Any], job_variables: Mapping[str, Any]) ->
     for key, value in job_variables.items():
         if key in properties:
             properties[key]["default"] = value
+    return result
+
+
+def render_automations(
+    specs: Mapping[str, AutomationSpec], environment: str
+) -> tuple[Automation, ...]:
+    """The standalone automations that exist in `environment` (with a trigger and
+    actions: validate reports those without), `{env}` substituted."""
+    result = []
+    for name, values in in_environment(specs, environment):
+        if values.trigger is None or not values.actions:
+            continue
+        automation = Automation(
+            name=name,
+            description=values.description or "",
+            enabled=values.enabled is not False,
+            tags=tuple(values.tags or ()),
+            trigger=trigger_json(values.trigger),
+            actions=tuple(action_json(a) for a in values.actions),
+            actions_on_trigger=tuple(action_json(a) for a in values.actions_on_trigger or ()),
+            actions_on_resolve=tuple(action_json(a) for a in values.actions_on_resolve or ()),
+        )
+        data = substitute(automation.model_dump(), {"env": environment})
+        result.append(Automation.model_validate(data))
+    return tuple(result)
+
+
+def in_environment(
+    specs: Mapping[str, AutomationSpec], environment: str
+) -> list[tuple[str, AutomationSettings]]:
+    """(name, settings) of each automation in `environment`: an environment's settings
+    replace the automation's own field by field."""
+    result = []
+    for name, spec in specs.items():
+        where = spec.environments
+        if where is not None and environment not in where:
+            continue
+        override = where.get(environment) if isinstance(where, Mapping) else None
+        fields = {k: getattr(spec, k) for k in spec.model_fields_set if k != "environments"}
+        if override is not None:
+            fields |= {k: getattr(override, k) for k in override.model_fields_set}
+        result.append((substitute(name, {"env": environment}), AutomationSettings(**fields)))
     return result

@@ -18,6 +18,8 @@ from flowfleet.server.wire.base import Request, Response
 from flowfleet.server.wire.filters import (
     AllOf,
     AnyOf,
+    AutomationFilter,
+    AutomationsFilter,
     BlockSchemaFilter,
     BlockSchemasFilter,
     ConcurrencyLimitsFilter,
@@ -43,6 +45,8 @@ from flowfleet.server.wire.prefect2 import (
     Prefect2Deployment,
 )
 from flowfleet.server.wire.requests import (
+    AutomationCreate,
+    AutomationUpdate,
     BlockDocumentCreate,
     BlockDocumentUpdate,
     BlockSchemaCreate,
@@ -67,6 +71,7 @@ from flowfleet.server.wire.requests import (
     WorkQueueUpdate,
 )
 from flowfleet.server.wire.responses import (
+    Automation,
     BlockDocument,
     BlockSchema,
     BlockType,
@@ -103,6 +108,11 @@ __all__ = [
     "PREFECT_2_RESPONSES",
     "AllOf",
     "AnyOf",
+    "Automation",
+    "AutomationCreate",
+    "AutomationFilter",
+    "AutomationUpdate",
+    "AutomationsFilter",
     "BlockDocument",
     "BlockDocumentCreate",
     "BlockDocumentUpdate",

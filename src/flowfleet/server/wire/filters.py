@@ -48,6 +48,11 @@ class BlockSchemaFilter(Request):
     block_type_id: AnyOf | None = None
 
 
+class AutomationFilter(Request):
+    name: AnyOf | None = None
+    tags: AllOf | None = None
+
+
 class Page(Request):
     """A filter body; Api.read_all sets limit and offset page by page. A filter left unset
     is not sent (the routes take no null for it)."""
@@ -105,3 +110,9 @@ class BlockSchemasFilter(Page):
 def work_pools_named(names: Iterable[str]) -> WorkPoolsFilter:
     """The work pools with one of these names."""
     return WorkPoolsFilter(work_pools=WorkPoolFilter(name=AnyOf(any_=sorted(set(names)))))
+
+
+class AutomationsFilter(Page):
+    """POST /automations/filter."""
+
+    automations: AutomationFilter | None = None

@@ -188,3 +188,23 @@ class DeploymentFlowRunCreate(Request):
     """POST /deployments/{id}/create_flow_run."""
 
     parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class AutomationUpdate(Request):
+    """PUT /automations/{id}: the whole automation (trigger and actions as the server's
+    JSON: see flowfleet.render.automations)."""
+
+    name: str
+    description: str = ""
+    enabled: bool = True
+    tags: list[str] = Field(default_factory=list)
+    trigger: dict[str, Any]
+    actions: list[dict[str, Any]]
+    actions_on_trigger: list[dict[str, Any]] = Field(default_factory=list)
+    actions_on_resolve: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class AutomationCreate(AutomationUpdate):
+    """POST /automations/; `owner_resource` (`prefect.deployment.<id>`) is never read back."""
+
+    owner_resource: str | None = None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from flowfleet.server.wire.base import Response
 
 
@@ -134,3 +136,18 @@ class FlowRunResponse(Response):
 
 class Log(Response):
     message: str
+
+
+class Automation(Response):
+    """An automation (POST /automations/filter, GET /automations/{id})."""
+
+    id: str
+    name: str
+    description: str = ""
+    enabled: bool = True
+    tags: list[str] = Field(default_factory=list)
+    trigger: dict[str, Any]
+    actions: list[dict[str, Any]] = Field(default_factory=list)
+    actions_on_trigger: list[dict[str, Any]] = Field(default_factory=list)
+    actions_on_resolve: list[dict[str, Any]] = Field(default_factory=list)
+    updated: str | None = None
