@@ -309,6 +309,7 @@ _KINDS = [  # (methods, path pattern below /api, write kind); the first match wi
     ("POST PATCH DELETE", r"/block_documents(/[^/]+)?/?", "block"),
     ("POST", r"/block_(types|schemas)/?", "block_type"),
     ("POST PATCH DELETE", r"/variables(/name)?(/[^/]+)?/?", "variable"),
+    ("POST PUT PATCH DELETE", r"/automations(/[^/]+)?/?", "automation"),
 ]
 
 
@@ -318,7 +319,7 @@ def write_kind(
     """Which kind of write a request is (None for reads). Variables are told apart by
     name: the lock, the generation, the ownership ledger, or a declared variable."""
     path = path.split("?", 1)[0].removeprefix("/api")
-    if path.endswith(("/filter", "/count")) or method not in ("POST", "PATCH", "DELETE"):
+    if path.endswith(("/filter", "/count")) or method not in ("POST", "PUT", "PATCH", "DELETE"):
         return None
     kind = next(
         (k for methods, pattern, k in _KINDS if method in methods and re.fullmatch(pattern, path)),

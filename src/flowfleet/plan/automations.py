@@ -163,13 +163,34 @@ def _change(item: Item, live: Item | None, marker: str, adopt: bool) -> Automati
             kind=item.kind,
         )
     fields = tuple(
-        FieldChange(name, live.fields.get(name), item.fields[name])
+        change
         for name in differing(item, live)
+        for change in leaf_changes(name, live.fields.get(name), item.fields[name])
     )
     action = Action.UPDATE if fields else Action.UNCHANGED
     return AutomationChange(
         action, item.key, desired=item, live=live, fields=fields, kind=item.kind
     )
+
+
+def leaf_changes(path: str, old: Any, new: Any) -> Iterator[FieldChange]:
+    """The differing values inside two JSON values, by dotted path (`trigger.expect`,
+    `actions[0].deployment`): a mapping key by key, lists of mappings of equal length
+    item by item."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(old.keys() | new.keys()):
+            if old.get(key) != new.get(key):
+                yield from leaf_changes(f"{path}.{key}", old.get(key), new.get(key))
+    elif _mappings(old) and _mappings(new) and len(old) == len(new):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            if a != b:
+                yield from leaf_changes(f"{path}[{index}]", a, b)
+    else:
+        yield FieldChange(path, old, new)
+
+
+def _mappings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
 
 
 def reference_errors(
