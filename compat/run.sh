@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test-compat`: flowfleet against every supported Prefect version.
-#  - server side: tests/integration/test_server_versions.py once per server version, against
-#    servers started from that version's own environment (FLOWFLEET_TEST_SERVER_PYTHON);
+#  - server side: tests/integration/test_server_versions.py and test_automations.py once per
+#    server version, against servers started from that version's own environment
+#    (FLOWFLEET_TEST_SERVER_PYTHON);
 #  - Prefect 2: tests/integration/test_prefect2.py, export of Prefect 2.20 servers (compat/prefect-2.txt);
 #  - client side: the offline tests (all but tests/integration and the slow wheel-install
 #    test tests/test_release.py) with the oldest supported client, Prefect 3.4.
@@ -38,7 +39,8 @@ for version in $SERVERS; do
     full=$("$python" -c 'import prefect; print(prefect.__version__)')
     echo "compat: server Prefect $full"
     FLOWFLEET_TEST_SERVER_PYTHON="$python" FLOWFLEET_TEST_SERVER_VERSION="$full" \
-        "$BIN/pytest" -q -p no:cacheprovider tests/integration/test_server_versions.py
+        "$BIN/pytest" -q -p no:cacheprovider tests/integration/test_server_versions.py \
+        tests/integration/test_automations.py
 done
 
 # A server older than the supported range: refused before anything else is read or written.
