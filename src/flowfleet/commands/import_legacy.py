@@ -2,17 +2,20 @@
 
 Each file is one environment (named after the file, or `NAME=FILE`). The config goes to
 stdout, or with `-o FILE` into FILE (never overwritten without `--force`); warnings go to
-stderr, each at its file:line:column.
+stderr, each at its file:line:column (a block read with `--from-server`: at its
+environment and server).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from flowfleet.commands.common import write_new_file
+from flowfleet.commands.from_server import server_targets
 from flowfleet.commands.import_prefect import run_import
 from flowfleet.errors import FlowfleetError
 from flowfleet.interop.importer import read_prefect_yaml
@@ -25,7 +28,9 @@ from flowfleet.interop.legacy.pools import (
     repository_root,
     shown_folder,
 )
+from flowfleet.interop.legacy.server_blocks import read_server_blocks, wanted_blocks
 from flowfleet.interop.scaffold.ecs import ecs_base_job_template
+from flowfleet.model.target import Target
 from flowfleet.output.console import err, out
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -38,10 +43,18 @@ def run_import_legacy(
     project: str | None,
     force: bool,
     blocks: Path | None = None,
+    from_server: Sequence[str] = (),
+    api_key_env: Sequence[str] = (),
 ) -> int:
-    """Exit 0 when converted (warnings or not); every problem is a FlowfleetError."""
+    """Exit 0 when converted (warnings or not); every problem is a FlowfleetError. With
+    `from_server`, the ECSTask blocks are read from the environments' servers."""
     if output is not None and output.exists() and not force:
         raise FlowfleetError(f"{output} exists; pass --force to overwrite it")
+    if blocks is not None and from_server:
+        raise FlowfleetError(
+            "--blocks and --from-server exclude each other: the blocks are read from the "
+            "Python files under --blocks, or from the servers; give one"
+        )
     sources = [read_legacy(env, path) for env, path in environment_files(arguments)]
     folders = {s.loaded.root for s in sources}
     if len(folders) > 1:
@@ -58,7 +71,16 @@ def run_import_legacy(
             f"--project '{name}' is not a valid project name; use letters, digits, "
             "'_', '.' and '-', starting with a letter or digit"
         )
-    converted = convert_legacy(sources, name, _pools(sources, blocks, folders.pop()))
+    folder = folders.pop()
+    if from_server or api_key_env:
+        environments = [s.environment for s in sources]
+        targets = server_targets(
+            from_server, api_key_env, environments, list(wanted_blocks(sources)), folder
+        )
+        pools = _server_pools(sources, targets)
+    else:
+        pools = _pools(sources, blocks, folder)
+    converted = convert_legacy(sources, name, pools)
     for warning in converted.warnings:
         err(warning)
     text = dump_legacy(converted.config, sources)
@@ -87,7 +109,17 @@ def _pools(sources: Sequence[LegacySource], blocks: Path | None, folder: Path) -
             for where, message in block.warnings:
                 pools.warn(where, message)
     template, _ = ecs_base_job_template()
-    make_pools(sources, fields, template, f"the Python files under {shown_folder(root)}", pools)
+    searched = f"the Python files under {shown_folder(root)}"
+    make_pools(sources, {s.environment: fields for s in sources}, template, searched, pools)
+    return pools
+
+
+def _server_pools(sources: Sequence[LegacySource], targets: Mapping[str, Target]) -> Pools:
+    """The work pools made from the ECSTask blocks on the environments' servers."""
+    pools = Pools()
+    found = asyncio.run(read_server_blocks(sources, targets))
+    template, _ = ecs_base_job_template()
+    make_pools(sources, found, template, "the servers", pools)
     return pools
 
 
@@ -100,19 +132,34 @@ def run_import_files(
     project: str | None,
     force: bool,
     blocks: Path | None = None,
+    from_server: Sequence[str] = (),
+    api_key_env: Sequence[str] = (),
 ) -> int:
     """One prefect.yaml, or per-environment files (several, `NAME=FILE`, or one with a
     top-level `ib-block:`)."""
     if prefect_yaml is not None or (len(files) == 1 and not _is_legacy(files[0])):
         if len(files) + (prefect_yaml is not None) != 1:
             raise FlowfleetError("give one prefect.yaml (FILE or --prefect-yaml FILE)")
+        if from_server or api_key_env or blocks is not None:
+            raise FlowfleetError(
+                "--blocks, --from-server and --api-key-env are for the per-environment files "
+                "(with ib-block:); a prefect.yaml names no infrastructure block"
+            )
         source = prefect_yaml or Path(files[0])
         return run_import(source, output=output, environment=environment, force=force)
     if not files:
         raise FlowfleetError(
             "give a prefect.yaml, or the per-environment files (e.g. dev.yaml prod.yaml)"
         )
-    return run_import_legacy(files, output=output, project=project, force=force, blocks=blocks)
+    return run_import_legacy(
+        files,
+        output=output,
+        project=project,
+        force=force,
+        blocks=blocks,
+        from_server=from_server,
+        api_key_env=api_key_env,
+    )
 
 
 def _is_legacy(argument: str) -> bool:

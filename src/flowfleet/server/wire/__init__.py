@@ -18,6 +18,8 @@ from flowfleet.server.wire.base import Request, Response
 from flowfleet.server.wire.filters import (
     AllOf,
     AnyOf,
+    BlockDocumentFilter,
+    BlockDocumentsFilter,
     BlockSchemaFilter,
     BlockSchemasFilter,
     ConcurrencyLimitsFilter,
@@ -38,8 +40,6 @@ from flowfleet.server.wire.filters import (
 )
 from flowfleet.server.wire.prefect2 import (
     PREFECT_2_RESPONSES,
-    BlockTypeRef,
-    Prefect2BlockDocument,
     Prefect2Deployment,
 )
 from flowfleet.server.wire.requests import (
@@ -70,6 +70,7 @@ from flowfleet.server.wire.responses import (
     BlockDocument,
     BlockSchema,
     BlockType,
+    BlockTypeRef,
     DeploymentConcurrencyLimit,
     DeploymentConcurrencyOptions,
     DeploymentResponse,
@@ -105,7 +106,9 @@ __all__ = [
     "AnyOf",
     "BlockDocument",
     "BlockDocumentCreate",
+    "BlockDocumentFilter",
     "BlockDocumentUpdate",
+    "BlockDocumentsFilter",
     "BlockSchema",
     "BlockSchemaCreate",
     "BlockSchemaFilter",
@@ -142,7 +145,6 @@ __all__ = [
     "LogsFilter",
     "NotAnyOf",
     "Page",
-    "Prefect2BlockDocument",
     "Prefect2Deployment",
     "RRuleSchedule",
     "Request",
