@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from flowfleet.commands.common import write_new_file
@@ -30,7 +30,6 @@ from flowfleet.interop.legacy.pools import (
 )
 from flowfleet.interop.legacy.server_blocks import read_server_blocks, wanted_blocks
 from flowfleet.interop.scaffold.ecs import ecs_base_job_template
-from flowfleet.model.target import Target
 from flowfleet.output.console import err, out
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -64,20 +63,10 @@ def run_import_legacy(
             + "); their entrypoints are relative to their own folder, so put them in one "
             "folder first"
         )
-    name = project or sources[0].loaded.config.project
-    assert name is not None  # the loader always sets it
-    if not _NAME.fullmatch(name) or len(name) > 100:
-        raise FlowfleetError(
-            f"--project '{name}' is not a valid project name; use letters, digits, "
-            "'_', '.' and '-', starting with a letter or digit"
-        )
+    name = _project_name(project, sources)
     folder = folders.pop()
     if from_server or api_key_env:
-        environments = [s.environment for s in sources]
-        targets = server_targets(
-            from_server, api_key_env, environments, list(wanted_blocks(sources)), folder
-        )
-        pools = _server_pools(sources, targets)
+        pools = _server_pools(sources, from_server, api_key_env, folder)
     else:
         pools = _pools(sources, blocks, folder)
     converted = convert_legacy(sources, name, pools)
@@ -91,6 +80,17 @@ def run_import_legacy(
     count = sum(len(s.loaded.config.deployments) for s in sources)
     out(f"wrote {output}: {count} deployment(s) of {len(sources)} environment(s)")
     return 0
+
+
+def _project_name(project: str | None, sources: Sequence[LegacySource]) -> str:
+    name = project or sources[0].loaded.config.project
+    assert name is not None  # the loader always sets it
+    if not _NAME.fullmatch(name) or len(name) > 100:
+        raise FlowfleetError(
+            f"--project '{name}' is not a valid project name; use letters, digits, "
+            "'_', '.' and '-', starting with a letter or digit"
+        )
+    return name
 
 
 def _pools(sources: Sequence[LegacySource], blocks: Path | None, folder: Path) -> Pools:
@@ -114,8 +114,16 @@ def _pools(sources: Sequence[LegacySource], blocks: Path | None, folder: Path) -
     return pools
 
 
-def _server_pools(sources: Sequence[LegacySource], targets: Mapping[str, Target]) -> Pools:
+def _server_pools(
+    sources: Sequence[LegacySource],
+    from_server: Sequence[str],
+    api_key_env: Sequence[str],
+    folder: Path,
+) -> Pools:
     """The work pools made from the ECSTask blocks on the environments' servers."""
+    environments = [s.environment for s in sources]
+    needed = list(wanted_blocks(sources))
+    targets = server_targets(from_server, api_key_env, environments, needed, folder)
     pools = Pools()
     found = asyncio.run(read_server_blocks(sources, targets))
     template, _ = ecs_base_job_template()
