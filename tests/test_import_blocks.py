@@ -193,6 +193,11 @@ def test_prefect_2_page_shows_what_import_writes(
             "the API key (e.g. PROD_PREFECT_API_KEY), never the key",
         ),
         (
+            ["--from-server", "http://a/api", "--api-key-env", "pnu_0123456789abcdef"],
+            "--api-key-env: expected NAME or ENV=NAME, the name of the variable that holds "
+            "the API key (e.g. PROD_PREFECT_API_KEY), never the key",
+        ),
+        (
             ["--api-key-env", "PREFECT_API_KEY"],
             "--api-key-env goes with --from-server; give the servers too",
         ),

@@ -20,6 +20,7 @@ from flowfleet.server.connection import resolve_target
 _ENVIRONMENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 EXAMPLE = "--from-server dev=http://prefect-dev:4200/api"
+_KEY_PREFIXES = ("pnu_", "pnb_")  # Prefect Cloud keys: a key given as the name is not echoed
 
 
 def server_targets(
@@ -88,7 +89,7 @@ def _check_url(option: str, value: str, url: str) -> None:
 
 
 def _check_variable(option: str, value: str, name: str) -> None:  # value may be a key: not shown
-    if not _VARIABLE.fullmatch(name):
+    if not _VARIABLE.fullmatch(name) or name.startswith(_KEY_PREFIXES):
         raise FlowfleetError(
             f"{option}: expected NAME or ENV=NAME, the name of the variable that holds the "
             "API key (e.g. PROD_PREFECT_API_KEY), never the key"
