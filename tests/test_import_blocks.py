@@ -161,3 +161,74 @@ def test_prefect_2_page_shows_what_import_writes(
     written = (project / "flowfleet.yaml").read_text()
     assert pools in written
     assert yaml.safe_load(pools)["work_pools"] == yaml.safe_load(written)["work_pools"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            ["--from-server", "dev=http://a:4200/api"],
+            "--from-server: no server for environment(s) prod, whose file names an ecs-task "
+            "block; give each one's with --from-server ENV=URL, or one --from-server URL for all",
+        ),
+        (
+            ["--from-server", "http://a:4200/api", "--from-server", "stage=http://b/api"],
+            "--from-server stage=...: no file is environment 'stage' (the environments are "
+            "dev, prod); name one of them",
+        ),
+        (
+            ["--from-server", "dev=prefect-dev:4200"],
+            "--from-server dev=prefect-dev:4200: expected URL or ENV=URL with an http(s) URL "
+            "of a Prefect API, e.g. --from-server dev=http://prefect-dev:4200/api",
+        ),
+        (
+            ["--from-server", "http://a/api", "--from-server", "http://b/api"],
+            "--from-server: two values for all; give one value for all environments, or "
+            "ENV=VALUE for each, e.g. --from-server dev=http://prefect-dev:4200/api "
+            "--from-server prod=https://prefect-prod/api",
+        ),
+        (
+            ["--from-server", "http://a/api", "--api-key-env", "prod=pnu-not-a-name"],
+            "--api-key-env: expected NAME or ENV=NAME, the name of the variable that holds "
+            "the API key (e.g. PROD_PREFECT_API_KEY), never the key",
+        ),
+        (
+            ["--from-server", "http://a/api", "--api-key-env", "pnu_0123456789abcdef"],
+            "--api-key-env: expected NAME or ENV=NAME, the name of the variable that holds "
+            "the API key (e.g. PROD_PREFECT_API_KEY), never the key",
+        ),
+        (
+            ["--api-key-env", "PREFECT_API_KEY"],
+            "--api-key-env goes with --from-server; give the servers too",
+        ),
+        (
+            ["--from-server", "http://a/api", "--blocks", "infrastructure"],
+            "--blocks and --from-server exclude each other: the blocks are read from the "
+            "Python files under --blocks, or from the servers; give one",
+        ),
+        (
+            ["--from-server", "http://a/api", "--api-key-env", "prod=UNSET_KEY_VARIABLE"],
+            "environment 'prod': the variable UNSET_KEY_VARIABLE named by api_key_env is not "
+            "set; export it with the API key (the key itself never goes in the config)",
+        ),
+    ],
+)
+def test_from_server_options_are_checked_before_any_request(
+    project: Path, capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
+    """Every one fails before a request (the servers named do not exist) and writes nothing."""
+    assert dispatch(["import", "dev.yaml", "prod.yaml", *options, "-o", "out.yaml"]) == 1
+    assert capsys.readouterr().err == f"error: {message}\n"
+    assert not (project / "out.yaml").exists()
+
+
+def test_from_server_is_for_per_environment_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prefect_yaml = tmp_path / "prefect.yaml"
+    prefect_yaml.write_text("deployments: []\n")
+    assert dispatch(["import", str(prefect_yaml), "--from-server", "http://a/api"]) == 1
+    assert capsys.readouterr().err == (
+        "error: --blocks, --from-server and --api-key-env are for the per-environment files "
+        "(with ib-block:); a prefect.yaml names no infrastructure block\n"
+    )

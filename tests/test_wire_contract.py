@@ -272,6 +272,14 @@ REQUESTS: dict[type[wire.Request], tuple[Callable[[], type[BaseModel]], list[wir
             )
         ],
     ),
+    wire.BlockDocumentsFilter: (
+        lambda: _route("block_documents", "read_block_documents"),
+        [
+            wire.BlockDocumentsFilter(
+                block_documents=wire.BlockDocumentFilter(name=ANY), limit=200, offset=0
+            )
+        ],
+    ),
     wire.BlockSchemasFilter: (
         lambda: _route("block_schemas", "read_block_schemas"),
         [

@@ -8,13 +8,15 @@ per entry of examples/legacy's files). Then three proofs:
 - `export` of each + `apply` to a Prefect 3 server: each deployment equal field by field;
 - `render --jobs` of the new pool = what the old ECSTask prepares (prefect-aws 0.4's own
   code, run in the Prefect 2 environment) and its `generate_work_pool_base_job_template()`;
-- the offline path (`import dev.yaml prod.yaml --blocks`) = the server path.
+- the offline path (`import dev.yaml prod.yaml --blocks`) = the server path, both the
+  export and `import --from-server` (the blocks alone, from each environment's server).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +31,7 @@ import yaml
 from flowfleet.cli.main import dispatch
 from flowfleet.server.local import LocalServer, ServerInfo
 from tests.integration.conftest import Servers, api, read_deployment
+from tests.test_docs import blocks
 
 PYTHON2 = os.environ.get("FLOWFLEET_PREFECT2_PYTHON", "")
 pytestmark = [
@@ -311,3 +314,67 @@ def test_the_offline_import_gives_the_config_of_the_server_path(
                 _instant(x) for x in b[name]["schedules"]
             ]
             assert {k: a[name][k] for k in keep} == {k: b[name].get(k) for k in keep}, name
+
+
+def test_import_from_the_servers_gives_the_offline_config(
+    legacy: Legacy, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`import --from-server` reads each environment's ECSTask block from its Prefect 2
+    server: the same config as from the block file (whose image is `${IMAGE:-default}`,
+    the server's the value it had when saved), the same warnings at another place."""
+    monkeypatch.delenv("IMAGE", raising=False)
+    monkeypatch.chdir(legacy.project)
+    files = ["import", "dev.yaml", "prod.yaml", "--force", "-o"]
+    capsys.readouterr()
+    assert dispatch([*files, "offline.yaml", "--blocks", "infrastructure"]) == 0
+    offline = capsys.readouterr().err.splitlines()
+    servers = [f"--from-server={env}={legacy.servers[env].api_url}" for env in ENVS]
+    assert dispatch([*files, "flowfleet.yaml", *servers]) == 0
+    captured = capsys.readouterr()
+    online = captured.err.splitlines()
+    text = (legacy.project / "offline.yaml").read_text()
+    expected = yaml.safe_load(re.sub(r"\$\{IMAGE:-([^}]*)\}", r"\1", text))
+    assert yaml.safe_load((legacy.project / "flowfleet.yaml").read_text()) == expected
+    assert [w.split(": warning: ")[1] for w in online] == [
+        w.split(": warning: ")[1] for w in offline
+    ]
+    places = [w.split(": warning: ")[0] for w in online if "ECSTask" in w]
+    assert places == [f"environment '{e}' ({legacy.servers[e].api_url})" for e in ENVS]
+    # docs/migrating-from-prefect-2.md shows this output, for servers at other addresses
+    shown = captured.err + captured.out
+    for env in ENVS:
+        shown = shown.replace(legacy.servers[env].api_url, f"http://prefect-{env}:4200/api")
+    assert shown in blocks("migrating-from-prefect-2.md", "console")
+
+
+READ_SCHEMAS = """
+import json
+from prefect.server.schemas import core, responses
+print(json.dumps({name: sorted(model.__fields__) for name, model in (
+    ("deployment", responses.DeploymentResponse),
+    ("block_document", core.BlockDocument),
+    ("block_type", core.BlockType),
+)}))
+"""
+
+
+def test_what_flowfleet_reads_of_prefect_2_is_in_its_schemas() -> None:
+    """The fields of flowfleet.server.wire.PREFECT_2_RESPONSES are Prefect 2.20's own."""
+    from flowfleet.server import wire
+
+    done = subprocess.run(
+        [PYTHON2, "-W", "ignore", "-c", READ_SCHEMAS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    schema_of = {
+        wire.Prefect2Deployment: "deployment",
+        wire.BlockDocument: "block_document",
+        wire.BlockTypeRef: "block_type",  # a block document's `block_type`
+    }
+    assert set(wire.PREFECT_2_RESPONSES) <= set(schema_of)
+    for model, name in schema_of.items():
+        assert set(model.model_fields) <= set(theirs[name]), model.__name__

@@ -41,6 +41,26 @@ def import_(
             "(default: the repository holding the files)."
         ),
     ] = None,
+    from_server: Annotated[
+        list[str] | None,
+        Parameter(
+            name="--from-server",
+            negative=(),
+            help="Read the ECSTask blocks from a server instead of the block files: "
+            "ENV=URL for one environment's server (repeatable), URL for every environment's "
+            "(e.g. --from-server dev=http://prefect-dev:4200/api --from-server "
+            "prod=http://prefect-prod:4200/api).",
+        ),
+    ] = None,
+    api_key_env: Annotated[
+        list[str] | None,
+        Parameter(
+            name="--api-key-env",
+            negative=(),
+            help="With --from-server: the NAME of the variable holding the API key, as "
+            "ENV=NAME for one environment (repeatable) or NAME for every one.",
+        ),
+    ] = None,
     force: Annotated[bool, Parameter(negative=(), help="Overwrite the output file.")] = False,
 ) -> int:
     """Convert a Prefect prefect.yaml, or per-environment files, into flowfleet.yaml.
@@ -54,7 +74,9 @@ def import_(
     what they share goes into defaults and each environment's overrides, so that render
     of each environment equals render of its old file. Write the result next to them.
     The ECSTask block an ib-block names becomes an ecs work pool, read from the Python
-    file that saves it (without running it); the deployments use that pool.
+    file that saves it (without running it), or with --from-server from the environment's
+    server (Prefect 2, or Prefect 3 / Cloud): the ecs-task block document of that name;
+    the deployments use that pool.
     """
     from flowfleet.commands.import_legacy import run_import_files
 
@@ -66,4 +88,6 @@ def import_(
         project=project,
         force=force,
         blocks=blocks,
+        from_server=from_server or (),
+        api_key_env=api_key_env or (),
     )

@@ -54,7 +54,7 @@ def run_export(
     if isinstance(state, Prefect2State):
         template, _ = ecs_base_job_template()
         config, warnings = export_prefect2_config(
-            name, environment, connection, state, template, _default_template
+            name, environment, connection, state, template, _default_template, url=target.url
         )
     else:
         config, warnings = export_config(name, environment, connection, state, _default_template)

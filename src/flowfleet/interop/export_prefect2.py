@@ -19,8 +19,9 @@ from flowfleet.interop.export import (
     deployment_entry,
     pool_entry,
 )
-from flowfleet.interop.legacy.ecs_pool import ecs_pool
+from flowfleet.interop.legacy.ecs_pool import OnServer, ecs_pool
 from flowfleet.interop.legacy.pools import pool_for
+from flowfleet.interop.legacy.server_blocks import block_fields
 from flowfleet.model.resources import Deployment, Schedule
 from flowfleet.server import wire
 from flowfleet.server.read import schedule_from
@@ -46,8 +47,12 @@ def export_prefect2_config(
     state: Prefect2State,
     ecs_template: dict[str, Any],
     default_template: DefaultTemplate,
+    *,
+    url: str,
 ) -> tuple[dict[str, Any], list[str]]:
-    """flowfleet.yaml data (keys in the order they are written) and warnings."""
+    """flowfleet.yaml data (keys in the order they are written) and warnings; `url` is
+    the server's, named with the environment in the warnings about its blocks."""
+    place = OnServer(environment, url)
     warnings: list[str] = []
     pools: dict[str, dict[str, Any]] = {}
     deployments = []
@@ -58,8 +63,8 @@ def export_prefect2_config(
                 "made without `deployment build`, e.g. from a manifest); declare it by hand"
             )
             continue
-        pool = _infrastructure_pool(flow, data, state, ecs_template, pools, warnings)
-        steps = _pull_steps(flow, data, state, warnings)
+        pool = _infrastructure_pool(flow, data, state, ecs_template, pools, warnings, place)
+        steps = _pull_steps(flow, data, state, warnings, place)
         deployments.append(_deployment(flow, data, pool, steps))
     entries = [deployment_entry(d) for d in deployments]
     defaults = _factor_defaults(entries)
@@ -119,6 +124,7 @@ def _infrastructure_pool(
     template: dict[str, Any],
     pools: dict[str, dict[str, Any]],
     warnings: list[str],
+    place: OnServer,
 ) -> str | None:
     block = state.blocks.get(data.infrastructure_document_id or "")
     if block is None:
@@ -127,22 +133,26 @@ def _infrastructure_pool(
     name = block.name or block.id
     if slug != "ecs-task":
         warnings.append(
-            f"{flow}/{data.name}: its infrastructure is a '{slug}' block ({name}); only "
+            f"{flow}/{data.name}: its infrastructure is a '{slug}' block ({name}) of "
+            f"{place}; only "
             "ecs-task blocks become work pools: declare its work pool under work_pools: by "
             "hand and set the deployment's work_pool"
         )
         return None
     pool = pool_for(name)
     if pool not in pools:
-        fields = {k: (v, None) for k, v in (block.data or {}).items()}
-        made = ecs_pool(name, fields, template)
-        warnings.extend(message for _, message in made.warnings)
+        made = ecs_pool(name, block_fields(block, place), template)
+        warnings.extend(f"{where}: {message}" for where, message in made.warnings)
         pools[pool] = made.spec
     return pool
 
 
 def _pull_steps(
-    flow: str, data: wire.Prefect2Deployment, state: Prefect2State, warnings: list[str]
+    flow: str,
+    data: wire.Prefect2Deployment,
+    state: Prefect2State,
+    warnings: list[str],
+    place: OnServer,
 ) -> list[dict[str, Any]] | None:
     if data.pull_steps:
         return data.pull_steps
@@ -164,8 +174,9 @@ def _pull_steps(
         values = {ours: fields[theirs] for ours, theirs in names.items() if fields.get(theirs)}
         return [{step: values}]
     warnings.append(
-        f"{flow}/{data.name}: its code is in a '{slug}' storage block ({block.name}), "
-        "which no Prefect 3 pull step reads; add pull_steps that fetch the code by hand"
+        f"{flow}/{data.name}: its code is in a '{slug}' storage block ({block.name}) of "
+        f"{place}, which no Prefect 3 pull step reads; add pull_steps that fetch the code "
+        "by hand"
     )
     return None
 

@@ -1,7 +1,8 @@
 """Block types: found on the server, or registered from an installed Prefect collection
 (as `prefect block register -m prefect_aws` does) through the Api. The type's and
 schema's bodies come from the installed Block class, which is imported only when a
-config declares a block."""
+config declares a block. Block documents read by type and name (`flowfleet import
+--from-server`)."""
 
 from __future__ import annotations
 
@@ -104,3 +105,25 @@ async def block_type_ids(api: Api, slug: str) -> tuple[str, str]:
     )
     schemas = await api.call("POST", "/block_schemas/filter", body)
     return type_id, wire.BlockSchema.model_validate(schemas[0]).id
+
+
+async def read_block_document(api: Api, slug: str, name: str) -> wire.BlockDocument | None:
+    """The block document `name` of type `slug` (its secrets obfuscated, as the server
+    answers without `include_secrets`), or None when the server has none."""
+    path = f"/block_types/slug/{quote(slug, safe='')}/block_documents/name/{quote(name, safe='')}"
+    try:
+        found = await api.call("GET", path)
+    except ApiError as exc:
+        if exc.status != 404:
+            raise
+        return None
+    return wire.BlockDocument.model_validate(found)
+
+
+async def block_types_named(api: Api, name: str) -> list[str]:
+    """The types of the block documents called `name`, sorted (a name is unique per type)."""
+    body = wire.BlockDocumentsFilter(
+        block_documents=wire.BlockDocumentFilter(name=wire.AnyOf(any_=[name]))
+    )
+    found = await api.read_all("/block_documents/filter", body, wire.BlockDocument)
+    return sorted({d.block_type.slug for d in found if d.block_type is not None})

@@ -15,7 +15,7 @@ class Prefect2State:
     """The deployments (with their flow's name), and what they refer to, by id or name."""
 
     deployments: tuple[tuple[str, wire.Prefect2Deployment], ...]
-    blocks: dict[str, wire.Prefect2BlockDocument]
+    blocks: dict[str, wire.BlockDocument]
     pools: dict[str, wire.WorkPoolResponse]
     queues: dict[str, wire.WorkQueueResponse]
 
@@ -42,7 +42,7 @@ async def read_prefect2(api: Api, flows: Sequence[str]) -> Prefect2State:
     blocks = {}
     for block_id in sorted(ids):
         data = await api.call("GET", f"/block_documents/{block_id}")
-        blocks[block_id] = wire.Prefect2BlockDocument.model_validate(data)
+        blocks[block_id] = wire.BlockDocument.model_validate(data)
     used = {d.work_pool_name for _, d in deployments if d.work_pool_name}
     pools = await api.read_all(
         "/work_pools/filter", wire.work_pools_named(used), wire.WorkPoolResponse

@@ -43,7 +43,20 @@ NO_COUNTERPART = {
     "task_start_timeout_seconds": "the Prefect 3 ECS worker does not wait for the task to start",
     "task_watch_poll_interval": "the Prefect 3 ECS worker does not watch the task",
 }
-Where = Location | None
+
+
+@dataclass(frozen=True)
+class OnServer:
+    """Where a block read from a server is: a server's value has no file:line."""
+
+    environment: str
+    url: str
+
+    def __str__(self) -> str:
+        return f"environment '{self.environment}' ({self.url})"
+
+
+Where = Location | OnServer | None
 
 
 @dataclass

@@ -20,6 +20,8 @@ from flowfleet.server.wire.filters import (
     AnyOf,
     AutomationFilter,
     AutomationsFilter,
+    BlockDocumentFilter,
+    BlockDocumentsFilter,
     BlockSchemaFilter,
     BlockSchemasFilter,
     ConcurrencyLimitsFilter,
@@ -40,8 +42,6 @@ from flowfleet.server.wire.filters import (
 )
 from flowfleet.server.wire.prefect2 import (
     PREFECT_2_RESPONSES,
-    BlockTypeRef,
-    Prefect2BlockDocument,
     Prefect2Deployment,
 )
 from flowfleet.server.wire.requests import (
@@ -75,6 +75,7 @@ from flowfleet.server.wire.responses import (
     BlockDocument,
     BlockSchema,
     BlockType,
+    BlockTypeRef,
     DeploymentConcurrencyLimit,
     DeploymentConcurrencyOptions,
     DeploymentResponse,
@@ -115,7 +116,9 @@ __all__ = [
     "AutomationsFilter",
     "BlockDocument",
     "BlockDocumentCreate",
+    "BlockDocumentFilter",
     "BlockDocumentUpdate",
+    "BlockDocumentsFilter",
     "BlockSchema",
     "BlockSchemaCreate",
     "BlockSchemaFilter",
@@ -152,7 +155,6 @@ __all__ = [
     "LogsFilter",
     "NotAnyOf",
     "Page",
-    "Prefect2BlockDocument",
     "Prefect2Deployment",
     "RRuleSchedule",
     "Request",

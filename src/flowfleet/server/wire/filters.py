@@ -53,6 +53,10 @@ class AutomationFilter(Request):
     tags: AllOf | None = None
 
 
+class BlockDocumentFilter(Request):
+    name: AnyOf | None = None
+
+
 class Page(Request):
     """A filter body; Api.read_all sets limit and offset page by page. A filter left unset
     is not sent (the routes take no null for it)."""
@@ -105,6 +109,12 @@ class BlockSchemasFilter(Page):
     """POST /block_schemas/filter."""
 
     block_schemas: BlockSchemaFilter = Field(default_factory=BlockSchemaFilter)
+
+
+class BlockDocumentsFilter(Page):
+    """POST /block_documents/filter (secrets are never asked for: they stay obfuscated)."""
+
+    block_documents: BlockDocumentFilter = Field(default_factory=BlockDocumentFilter)
 
 
 def work_pools_named(names: Iterable[str]) -> WorkPoolsFilter:

@@ -1,9 +1,11 @@
-"""What flowfleet reads of a Prefect 2.x server (`flowfleet export` of a Prefect 2 server).
+"""What flowfleet reads of a Prefect 2.x server (`flowfleet export` of a Prefect 2 server,
+`flowfleet import --from-server`).
 
-Names follow Prefect 2.20's response schemas (`prefect.server.schemas.responses`
-.DeploymentResponse and `.core.BlockDocument`); the installed Prefect 3 no longer has
-these fields, so `make test-compat` checks them against the Prefect 2 environment's own
-schemas (tests/integration/test_prefect2.py), not tests/test_wire_contract.py.
+Names follow Prefect 2.20's response schemas: `prefect.server.schemas.responses
+.DeploymentResponse`, which the installed Prefect 3 no longer has, and `.core.BlockDocument`,
+read as on Prefect 3 (`wire.BlockDocument`). `make test-compat` checks both against the
+Prefect 2 environment's own schemas (tests/integration/test_prefect2.py), not
+tests/test_wire_contract.py.
 """
 
 from __future__ import annotations
@@ -40,14 +42,5 @@ class Prefect2Deployment(Response):
     enforce_parameter_schema: bool | None = None
 
 
-class BlockTypeRef(Response):
-    slug: str
-
-
-class Prefect2BlockDocument(BlockDocument):
-    """A block document read by id (an infrastructure or storage block), with its type."""
-
-    block_type: BlockTypeRef | None = None
-
-
-PREFECT_2_RESPONSES = (Prefect2Deployment, Prefect2BlockDocument)
+# A block document (an infrastructure or storage block) is read as on Prefect 3.
+PREFECT_2_RESPONSES = (Prefect2Deployment, BlockDocument)

@@ -116,10 +116,20 @@ class BlockSchema(Response):
     id: str
 
 
+class BlockTypeRef(Response):
+    slug: str
+
+
 class BlockDocument(Response):
+    """A block document with its type; `data` holds the blocks it refers to inline, and
+    `block_document_references` says which (field → {"block_document": {name, block_type,
+    is_anonymous, ...}})."""
+
     id: str
     name: str | None = None
     data: dict[str, Any] | None = None
+    block_type: BlockTypeRef | None = None
+    block_document_references: dict[str, Any] | None = None
 
 
 class State(Response):
