@@ -38,11 +38,13 @@ lock:
 lint: install
 	$(BIN)/ruff check src tests bench docs/*.py
 	$(BIN)/ruff format --check src tests bench docs/*.py
+
+typecheck: install
 	$(BIN)/mypy
 
 # Property tests are derandomised (tests/conftest.py, hypothesis profile "ci"): the same
 # examples on every run; HYPOTHESIS_PROFILE=explore draws new ones.
-test: lint docs
+test: lint typecheck docs
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 # Every supported Prefect version: the server-version tests against servers of Prefect 3.4,
