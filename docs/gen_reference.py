@@ -28,12 +28,149 @@ and blocks in [Infrastructure as code](infrastructure.md).
 """
 
 
+MANAGED, NOT_MANAGED = "managed", "not managed"
+
+# Every field of a deployment create in Prefect (prefect.client.schemas.actions and
+# prefect.server.schemas.actions `DeploymentCreate`, the same in 3.4 to 3.9): whether
+# flowfleet manages it, and why. tests/test_docs.py checks it against the installed Prefect.
+DEPLOYMENT_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("name", MANAGED, "`name` (`{env}` and matrix values substituted)."),
+    (
+        "flow_id",
+        MANAGED,
+        "The flow the entrypoint's `@flow` names (read from the source, not imported); "
+        "created when missing.",
+    ),
+    ("paused", MANAGED, "`paused`."),
+    (
+        "schedules",
+        MANAGED,
+        "`schedules`, each by its `slug`; `replaces` renames one in place (same id).",
+    ),
+    ("concurrency_limit", MANAGED, "`concurrency_limit` (the number, or its `limit`)."),
+    (
+        "concurrency_options",
+        MANAGED,
+        "`concurrency_limit.collision_strategy` and `.grace_period_seconds` (Prefect 3.6.6+, "
+        "see [Prefect versions](compatibility.md)).",
+    ),
+    ("enforce_parameter_schema", MANAGED, "`enforce_parameter_schema` (default true)."),
+    (
+        "parameter_openapi_schema",
+        MANAGED,
+        "Not written in the config: generated from the flow's signature, as `prefect deploy` "
+        "does, and compared like the other fields.",
+    ),
+    ("parameters", MANAGED, "`parameters`."),
+    (
+        "tags",
+        MANAGED,
+        "`tags`, plus the ownership marker `flowfleet:<project>/<environment>` and "
+        "`flowfleet:protected`.",
+    ),
+    (
+        "labels",
+        NOT_MANAGED,
+        "`prefect deploy` sends it empty (prefect.yaml has no key for it) and the server "
+        "adds its own; a `PATCH` cannot change it (422), and flowfleet updates in place.",
+    ),
+    ("pull_steps", MANAGED, "`pull_steps` (prefect.yaml's `pull`)."),
+    ("work_queue_name", MANAGED, "`work_pool.work_queue_name`."),
+    ("work_pool_name", MANAGED, "`work_pool.name`."),
+    (
+        "storage_document_id",
+        NOT_MANAGED,
+        "A Prefect 2 storage block; Prefect 3 gets the code with pull steps and "
+        "`prefect deploy` sends null. `flowfleet export` of a Prefect 2 server turns "
+        "storage blocks into pull steps.",
+    ),
+    (
+        "infrastructure_document_id",
+        NOT_MANAGED,
+        "A Prefect 2 infrastructure block; Prefect 3 has work pools and job variables, and "
+        "`prefect deploy` sends null. `flowfleet export` of a Prefect 2 server turns an "
+        "`ecs-task` block into a work pool.",
+    ),
+    ("description", MANAGED, "`description`."),
+    (
+        "path",
+        NOT_MANAGED,
+        "The working directory of a deployment without pull steps; `prefect deploy` 3.9 "
+        "sends null (its pull steps say where the code is). Use a `set_working_directory` "
+        "pull step.",
+    ),
+    ("entrypoint", MANAGED, "`entrypoint`."),
+    ("job_variables", MANAGED, "`work_pool.job_variables`, checked against the pool's template."),
+    ("version", MANAGED, "`version`."),
+    (
+        "version_info",
+        NOT_MANAGED,
+        "What `prefect deploy` infers from git or CI for prefect.yaml's `version_type`; the "
+        "open-source server drops it (Prefect Cloud keeps deployment versions).",
+    ),
+    (
+        "branch",
+        NOT_MANAGED,
+        "Prefect Cloud's deployment branches: client side only, not in the open-source "
+        "server's schema; `prefect deploy` never sets it.",
+    ),
+    ("base", NOT_MANAGED, "As `branch`: the deployment a branch was made from."),
+    ("root", NOT_MANAGED, "As `branch`: the first deployment of a branch's line."),
+    (
+        "global_concurrency_limit_id",
+        NOT_MANAGED,
+        "Server schema only: the server makes the deployment's own limit "
+        "(`deployment:<id>`) from `concurrency_limit`; neither `prefect deploy` nor "
+        "Prefect's client sends it.",
+    ),
+)
+
+# What prefect.yaml gives `prefect deploy` besides the deployment's own fields.
+DEPLOY_EXTRAS: tuple[tuple[str, str, str], ...] = (
+    ("triggers", "managed (as automations, see triggers)", "Automations owned by the deployment."),
+    (
+        "sla",
+        NOT_MANAGED,
+        "Prefect Cloud only: `prefect deploy` calls the SLA endpoint only when it is given.",
+    ),
+    (
+        "build, push",
+        NOT_MANAGED,
+        "Steps `prefect deploy` runs on the deploying machine (build and push an image); "
+        "flowfleet does not build: CI does, then `flowfleet apply` (`flowfleet init` writes "
+        "a Dockerfile and CI workflows).",
+    ),
+    ("pull", MANAGED, "As `pull_steps`."),
+    ("version_type", NOT_MANAGED, "See `version_info`."),
+)
+
+PREFECT_FIELDS = """\
+## Prefect's deployment fields
+
+Every field of a deployment create in Prefect 3.4 to 3.9 (`DeploymentCreate`, in the
+client's schema and the server's), and what flowfleet does with it. Fields it does not
+manage are never sent: the server keeps its default, or what another tool set.
+"""
+
+
+def prefect_fields() -> str:
+    """The section on Prefect's deployment fields: managed or not, and why."""
+    lines = [PREFECT_FIELDS, "| field | flowfleet | why |", "| --- | --- | --- |"]
+    lines += [f"| `{name}` | {status} | {why} |" for name, status, why in DEPLOYMENT_FIELDS]
+    lines += ["", "Besides a deployment's fields, prefect.yaml gives `prefect deploy`:", ""]
+    lines += ["| key | flowfleet | why |", "| --- | --- | --- |"]
+    lines += [f"| `{name}` | {status} | {why} |" for name, status, why in DEPLOY_EXTRAS]
+    return "\n".join(lines) + "\n"
+
+
 def reference(schema: Schema) -> str:
-    """The whole page: the top level, then every model in the order they are reached."""
+    """The whole page: the top level, then every model in the order they are reached,
+    then Prefect's deployment fields."""
     definitions: dict[str, Schema] = schema["$defs"]
     order = _reached(schema, definitions)
     sections = [INTRO, _section(ROOT, schema)]
     sections += [_section(name, definitions[name]) for name in order]
+    sections.append(prefect_fields())
     return "\n".join(sections)
 
 

@@ -81,6 +81,28 @@ def test_reference_lists_every_key_of_every_model() -> None:
     assert "| `environments` | map of name → [Environment](#environment) (at least 1" in page
 
 
+def test_reference_lists_every_field_of_prefects_deployment_create() -> None:
+    """The table of Prefect's deployment fields names every field of the installed
+    Prefect's `DeploymentCreate` (the client's and the server's) once and nothing else, so
+    it cannot go stale; what it calls managed is what flowfleet sends on a create."""
+    from prefect.client.schemas.actions import DeploymentCreate
+    from prefect.server.schemas.actions import DeploymentCreate as ServerDeploymentCreate
+
+    from flowfleet.server import wire
+
+    rows = generator().DEPLOYMENT_FIELDS
+    listed = [name for name, _, _ in rows]
+    assert len(listed) == len(set(listed))
+    assert set(listed) == set(DeploymentCreate.model_fields) | set(
+        ServerDeploymentCreate.model_fields
+    )
+    managed = {name for name, status, _ in rows if status == "managed"}
+    assert managed == set(wire.DeploymentCreate.model_fields)
+    assert {status for _, status, _ in rows} == {"managed", "not managed"}
+    page = (DOCS / "reference.md").read_text()
+    assert "| `version_info` | not managed | What `prefect deploy` infers" in page
+
+
 # --- the site -------------------------------------------------------------------------------
 
 

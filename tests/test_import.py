@@ -307,6 +307,7 @@ EVERY_FIELD = dedent(
             day_or: true
           - interval: PT15M
           - interval: "01:30:00"
+            slug: every-90-minutes
             replaces: old-slug
           - rrule: "FREQ=WEEKLY;BYDAY=MO;BYHOUR=9"
             timezone: America/New_York
@@ -489,6 +490,8 @@ EVERY_FIELD_EXPECTED = dedent(
             anchor_date: '2024-01-01T00:00:00'
           - interval: 900
           - interval: 5400
+            slug: every-90-minutes
+            replaces: old-slug
           - rrule: FREQ=WEEKLY;BYDAY=MO;BYHOUR=9
             timezone: America/New_York
           - rrule: FREQ=DAILY;BYHOUR=6
@@ -519,12 +522,11 @@ EVERY_FIELD_WARNINGS = dedent(
     """
     prefect.yaml:18:9: warning: 'anchor_date' left out: prefect deploy ignores it on cron schedules (it is for interval schedules)
     prefect.yaml:22:9: warning: 'day_or' left out: prefect deploy ignores it on interval schedules (it is for cron schedules)
-    prefect.yaml:25:9: warning: 'replaces' left out: flowfleet identifies schedules by their 'slug'
-    prefect.yaml:29:9: warning: an empty schedule left out (prefect deploy refuses it: 'Unknown schedule type')
-    prefect.yaml:35:7: warning: 'priority' left out: prefect deploy ignores it in work_pool
-    prefect.yaml:44:5: warning: 'triggers' left out: flowfleet does not manage automations yet
-    prefect.yaml:47:5: warning: 'color' left out: not a prefect.yaml deployment field
-    prefect.yaml:48:5: warning: deployment 'weekly' has no pull steps; prefect deploy would store set_working_directory to the folder it ran in (/opt/prefect/<folder> if it built an image), a path of that machine, so none is written: add pull_steps (e.g. set_working_directory to where the worker has the code), or a worker cannot find the flow file
+    prefect.yaml:30:9: warning: an empty schedule left out (prefect deploy refuses it: 'Unknown schedule type')
+    prefect.yaml:36:7: warning: 'priority' left out: prefect deploy ignores it in work_pool
+    prefect.yaml:45:5: warning: 'triggers' left out: flowfleet does not manage automations yet
+    prefect.yaml:48:5: warning: 'color' left out: not a prefect.yaml deployment field
+    prefect.yaml:49:5: warning: deployment 'weekly' has no pull steps; prefect deploy would store set_working_directory to the folder it ran in (/opt/prefect/<folder> if it built an image), a path of that machine, so none is written: add pull_steps (e.g. set_working_directory to where the worker has the code), or a worker cannot find the flow file
     """  # noqa: E501
 )
 
@@ -773,4 +775,38 @@ def test_concurrency_options_are_kept(project: Path, capsys: pytest.CaptureFixtu
         (2, {"collision_strategy": "CANCEL_NEW", "grace_period_seconds": 300}),
         (3, None),
         (None, None),
+    ]
+
+
+def test_a_schedule_rename_is_kept_where_it_names_a_new_slug(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A schedule's `replaces` (its old slug) carries over beside its new `slug`; without
+    a slug, or naming its own, it renames nothing and is left out with a warning."""
+    source = dedent(
+        """
+        deployments:
+          - name: renamed
+            entrypoint: flows/shop.py:orders
+            pull: []
+            schedules:
+              - {cron: "0 2 * * *", slug: nightly, replaces: daily}
+              - {cron: "0 3 * * *", replaces: hourly}
+              - {cron: "0 4 * * *", slug: early, replaces: early}
+        """
+    )
+    write_tree(project, {"prefect.yaml": source, **EVERY_FIELD_FLOWS})
+    assert dispatch(["import", "prefect.yaml", "-o", "flowfleet.yaml"]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        "prefect.yaml:7:29: warning: 'replaces' left out: it renames a schedule to this "
+        "schedule's 'slug', and there is none",
+        "prefect.yaml:8:42: warning: 'replaces' left out: it names the schedule's own slug "
+        "(nothing to rename)",
+    ]
+    assert dispatch(["render", "--json"]) == 0
+    [rendered] = json.loads(capsys.readouterr().out)["deployments"]
+    assert [(s["slug"], s.get("replaces")) for s in rendered["schedules"]] == [
+        ("nightly", "daily"),
+        ("schedule-2", None),
+        ("early", None),
     ]

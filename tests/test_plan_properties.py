@@ -63,6 +63,7 @@ from flowfleet.plan.deployments import (
     Change,
     Plan,
     build_plan,
+    is_rename,
     ownership_marker,
 )
 from flowfleet.plan.normalize import EMPTY_SCHEMA
@@ -908,6 +909,52 @@ def test_apply_then_plan_is_empty(scenario: Scenario) -> None:
     """prune + adopt, applied to the fake server, then planned again: nothing left to do,
     every declared deployment stored as declared, only ours pruned, nobody else's touched."""
     check_apply_converges(scenario)
+
+
+@st.composite
+def renamed(draw: st.DrawFn) -> tuple[Deployment, Deployment]:
+    """A deployment as on the server, and as declared next: some of its schedules get a
+    new slug (`replaces`: the old one), some of those other changes too."""
+    live = draw(deployments(key=("etl", "daily")))
+    new_slugs = iter(("nightly", "weekly", "mornings"))
+    schedules = []
+    for schedule in live.schedules:
+        if draw(st.booleans()):
+            changed = draw(schedule_strategy(schedule.slug)) if draw(st.booleans()) else schedule
+            update = {"slug": next(new_slugs), "replaces": schedule.slug}
+            schedule = changed.model_copy(update=update)
+        schedules.append(schedule)
+    return live, live.model_copy(update={"schedules": tuple(schedules)})
+
+
+@PROPERTY_SETTINGS
+@given(renamed())
+def test_a_renamed_schedule_keeps_its_id(pair: tuple[Deployment, Deployment]) -> None:
+    """A schedule renamed in the config is renamed on the server, same id (unless the
+    rename clears `max_scheduled_runs`, which no PATCH can: then it is made again); the
+    next plan is empty, `replaces` still in the config."""
+    live, desired = pair
+    server = FakePrefectServer(POOLS)
+    seed_server(server, [Seed(live)])
+    [deployment_id] = server.rows
+    ids = {s["slug"]: s["id"] for s in server.rows[deployment_id]["schedules"]}
+    limits = {s.slug: s.max_scheduled_runs for s in live.schedules}
+
+    plan = plan_for(server, [desired])
+    assert [o.error for o in apply(server, plan).failed] == []
+
+    renames = {f.old: f.new for c in plan.changes for f in c.fields if is_rename(f.field)}
+    assert renames == {
+        s.replaces: s.slug
+        for s in desired.schedules
+        if s.replaces and not (s.max_scheduled_runs is None and limits[s.replaces])
+    }
+    stored = {s["slug"]: s["id"] for s in server.rows[deployment_id]["schedules"]}
+    assert {new: stored[new] for new in renames.values()} == {
+        new: ids[old] for old, new in renames.items()
+    }
+    assert pending(plan_for(server, [desired])) == []
+    assert_stored_as_declared(desired, server.response(server.rows[deployment_id]))
 
 
 @PROPERTY_SETTINGS

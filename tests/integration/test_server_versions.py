@@ -296,17 +296,19 @@ def test_a_grace_period_is_applied_where_the_server_has_it_and_refused_where_not
     project: Project, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`concurrency_limit.grace_period_seconds` (Prefect's concurrency_options) is new in
-    Prefect 3.6.6; a 3.4 server would drop it silently, so flowfleet refuses it there."""
+    Prefect 3.6.6; a 3.4 server would drop it silently, so flowfleet refuses it there.
+    Where applied, removing it again (the strategy kept) clears it."""
     url = project.servers.url("dev")
     version = api(url, "GET", "/admin/version")
     s = uuid.uuid4().hex[:8]
-    project.write(
+    config = (
         f"variables:\n  v_{s}: {{value: 1}}\n"
         "deployments:\n  - name: graceful\n    entrypoint: flows/main.py:main\n"
         "    environments: {dev: {}}\n"
         "    concurrency_limit: {limit: 2, collision_strategy: CANCEL_NEW,\n"
         "                        grace_period_seconds: 600}\n"
     )
+    project.write(config)
     before = _everything(url)
     capsys.readouterr()
 
@@ -324,6 +326,14 @@ def test_a_grace_period_is_applied_where_the_server_has_it_and_refused_where_not
         }
         plan = ["plan", "-f", str(project.config), "--env", "dev", "--detailed-exitcode"]
         assert dispatch(plan) == 0, capsys.readouterr().out
+        # the grace period removed, the strategy kept: cleared on the server
+        project.write(config.replace(",\n                        grace_period_seconds: 600", ""))
+        assert _apply(project) == 0, capsys.readouterr().err
+        d = read_deployment(url, project.flow, "graceful")
+        assert d is not None
+        assert d["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+        assert d["concurrency_options"].get("grace_period_seconds") is None
+        assert dispatch(plan) == 0, capsys.readouterr().out
         return
     assert code == 1
     assert (
@@ -334,3 +344,97 @@ def test_a_grace_period_is_applied_where_the_server_has_it_and_refused_where_not
     assert "Traceback" not in err
     assert _everything(url) == before
     assert deployments_of(url, project.flow) == []
+
+
+def _renamed_config(slug: str, replaces: str | None) -> str:
+    rename = f", replaces: {replaces}" if replaces else ""
+    return (
+        "deployments:\n  - name: renamed\n    entrypoint: flows/main.py:main\n"
+        "    environments: {dev: {}}\n"
+        "    schedules:\n"
+        f"      - {{cron: '0 6 * * *', timezone: Europe/Berlin, active: false, slug: {slug},\n"
+        f"         parameters: {{number: 9}}, max_scheduled_runs: 2{rename}}}\n"
+        "      - {interval: 3600, slug: hourly}\n"
+    )
+
+
+def test_a_renamed_schedule_keeps_its_id(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A slug renamed in the config (`replaces: <old slug>`) is planned as a rename (text,
+    JSON, Markdown) and applied in place: the same schedule, same id, with its settings,
+    on every supported server; the `replaces` left in the config then changes nothing."""
+    url = project.servers.url("dev")
+    project.write(_renamed_config("daily", None))
+    assert _apply(project) == 0, capsys.readouterr().err
+    before = read_deployment(url, project.flow, "renamed")
+    assert before is not None
+    ids = {s["slug"]: s["id"] for s in before["schedules"]}
+    assert set(ids) == {"daily", "hourly"}
+
+    project.write(_renamed_config("nightly", "daily"))
+    plan = ["plan", "-f", str(project.config), "--env", "dev", "--detailed-exitcode"]
+    capsys.readouterr()
+    assert dispatch([*plan, "--json"]) == 2
+    [environment] = json.loads(capsys.readouterr().out)
+    [change] = environment["changes"]
+    assert (change["action"], change["fields"]) == (
+        "update",
+        [{"field": "schedules[daily].slug", "old": "daily", "new": "nightly"}],
+    )
+    assert dispatch(plan) == 2
+    text = capsys.readouterr().out
+    assert f"  ~ {project.flow}/renamed  update\n" in text
+    assert '      schedules[daily].slug: "daily" → "nightly"\n' in text
+    assert dispatch([*plan, "--format", "markdown"]) == 2
+    row = f"| ~ | `{project.flow}/renamed` | update: `schedules[daily].slug` → `nightly` |"
+    assert row in capsys.readouterr().out
+
+    assert _apply(project) == 0, capsys.readouterr().err
+    after = read_deployment(url, project.flow, "renamed")
+    assert after is not None
+    by_slug = {s["slug"]: s for s in after["schedules"]}
+    assert {slug: s["id"] for slug, s in by_slug.items()} == {
+        "nightly": ids["daily"],
+        "hourly": ids["hourly"],
+    }
+    nightly = by_slug["nightly"]
+    assert nightly["schedule"]["cron"] == "0 6 * * *"
+    assert nightly["schedule"]["timezone"] == "Europe/Berlin"
+    assert (nightly["active"], nightly["parameters"]) == (False, {"number": 9})
+    assert nightly["max_scheduled_runs"] == 2
+    assert dispatch(plan) == 0, capsys.readouterr().out  # `replaces: daily` still there
+
+
+def test_a_collision_strategy_is_applied_changed_and_removed(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`concurrency_limit: {limit, collision_strategy}` (Prefect's concurrency_options,
+    not gated: every supported server has it) set, changed and removed, each time read
+    back as declared with nothing left to plan."""
+    url = project.servers.url("dev")
+    plan = ["plan", "-f", str(project.config), "--env", "dev", "--detailed-exitcode"]
+
+    def declare(limit: str) -> dict[str, Any]:
+        project.write(
+            "deployments:\n  - name: limited\n    entrypoint: flows/main.py:main\n"
+            f"    environments: {{dev: {{}}}}\n    concurrency_limit: {limit}\n"
+        )
+        assert _apply(project) == 0, capsys.readouterr().err
+        assert dispatch(plan) == 0, capsys.readouterr().out
+        d = read_deployment(url, project.flow, "limited")
+        assert d is not None
+        return d
+
+    created = declare("{limit: 2, collision_strategy: CANCEL_NEW}")
+    assert created["global_concurrency_limit"]["limit"] == 2
+    assert created["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+    changed = declare("{limit: 3, collision_strategy: ENQUEUE}")
+    assert changed["global_concurrency_limit"]["limit"] == 3
+    assert changed["concurrency_options"]["collision_strategy"] == "ENQUEUE"
+    changed = declare("{limit: 3, collision_strategy: CANCEL_NEW}")
+    assert changed["concurrency_options"]["collision_strategy"] == "CANCEL_NEW"
+    removed = declare("3")
+    assert removed["concurrency_options"] is None
+    assert removed["global_concurrency_limit"]["limit"] == 3
+    assert removed["id"] == created["id"]

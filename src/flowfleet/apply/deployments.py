@@ -25,9 +25,9 @@ from flowfleet.errors import FlowfleetError
 from flowfleet.model.items import AUTOMATION_KINDS, KINDS
 from flowfleet.model.resources import Deployment, LiveDeployment, Schedule
 from flowfleet.plan.change import Action, AnyChange
-from flowfleet.plan.deployments import DeploymentChange, Plan
+from flowfleet.plan.deployments import DeploymentChange, Plan, changes_schedules
 from flowfleet.plan.infrastructure import InfraChange
-from flowfleet.plan.normalize import schedule_dict
+from flowfleet.plan.normalize import schedule_dict, schedule_renames
 from flowfleet.server import payloads, wire
 from flowfleet.server.api import Api, Lookup, NotAttempted
 
@@ -230,14 +230,18 @@ async def _update(
     body = payloads.update_deployment(desired, changed)
     if body.model_fields_set:
         await api.call("PATCH", f"/deployments/{live.id}", body)
-    if "schedules" in changed:
+    if changes_schedules(changed):
         await _update_schedules(api, desired, live)
 
 
 async def _update_schedules(api: _Calls, desired: Deployment, live: LiveDeployment) -> None:
-    """Schedules are changed one by one, by slug, so unchanged ones keep their ids."""
+    """Schedules are changed one by one, by slug, so unchanged ones keep their ids; a
+    renamed one (`replaces`) is a PATCH of the old schedule's id with the new slug, so it
+    keeps its id too, on every supported server."""
     base = f"/deployments/{live.id}/schedules"
-    old = {s.slug: s for s in live.deployment.schedules}
+    renamed = schedule_renames(desired, live.deployment)
+    old = {renamed.get(s.slug, s.slug): s for s in live.deployment.schedules}
+    ids = {renamed.get(slug, slug): sid for slug, sid in live.schedule_ids.items()}
     new = {s.slug: s for s in desired.schedules}
     # A PATCH ignores nulls, so a limit can only be cleared by recreating the schedule.
     recreate = {
@@ -246,11 +250,9 @@ async def _update_schedules(api: _Calls, desired: Deployment, live: LiveDeployme
         if slug in old and s.max_scheduled_runs is None and old[slug].max_scheduled_runs
     }
     for slug in (old.keys() - new.keys()) | recreate:
-        await api.call("DELETE", f"{base}/{live.schedule_ids[slug]}")
+        await api.call("DELETE", f"{base}/{ids[slug]}")
     for slug, schedule in new.items():
         if slug not in old or slug in recreate:
             await _create_schedules(api, live.id, [schedule])
         elif schedule_dict(schedule, schedule) != schedule_dict(old[slug], schedule):
-            await api.call(
-                "PATCH", f"{base}/{live.schedule_ids[slug]}", payloads.schedule_update(schedule)
-            )
+            await api.call("PATCH", f"{base}/{ids[slug]}", payloads.schedule_update(schedule))

@@ -8,6 +8,7 @@ import re
 import sys
 import unicodedata
 import zoneinfo
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -69,6 +70,48 @@ def only_for(name: str, value: object, kind_value: object, kind: str) -> object:
     if value is not None and kind_value is None:
         raise ValueError(f"'{name}' applies to {kind} schedules only; remove it")
     return value
+
+
+def replaces(value: str, slug: str | None) -> str:
+    """A schedule's `replaces` (its old slug) needs a new slug, different from it."""
+    if slug is None:
+        raise ValueError(
+            f"'replaces' renames the schedule {shown(value)} to this schedule's slug, but "
+            "this schedule has none: add its new name as 'slug'"
+        )
+    if value == slug:
+        raise ValueError(
+            f"'replaces' names this schedule's own slug {shown(value)}: put the old slug "
+            "in 'replaces' and the new one in 'slug', or remove 'replaces'"
+        )
+    return value
+
+
+def renamed_slugs(
+    slugs: list[str], given: list[bool], replaced: list[str | None]
+) -> Iterator[tuple[int, str]]:
+    """(index, message) for each `replaces` of one schedules list that another schedule
+    of the list already replaces, or still has as its slug (`slugs`: each schedule's slug,
+    `given` or by position)."""
+    first: dict[str, int] = {}
+    for index, old in enumerate(replaced):
+        if old is None:
+            continue
+        if old in first:
+            message = (
+                f"'replaces' names {shown(old)}, which schedules[{first[old]}] already "
+                "replaces; a slug can be renamed into one schedule only: remove one of the two"
+            )
+            yield index, message
+        elif old in slugs:
+            other = slugs.index(old)
+            how = "" if given[other] else " by position"
+            message = (
+                f"'replaces' names {shown(old)}, the slug schedules[{other}] has{how} and "
+                "keeps; a slug that stays cannot be renamed: remove 'replaces', or that schedule"
+            )
+            yield index, message
+        first.setdefault(old, index)
 
 
 def name(value: str) -> str:

@@ -104,6 +104,11 @@ class Schedule(Strict):
     active: bool | None = None
     parameters: JsonObject | None = None
     slug: Name | None = None
+    replaces: Name | None = Field(
+        default=None,
+        description="The slug this schedule had before: renaming a slug keeps the schedule "
+        "on the server (same id) instead of replacing it. Needs `slug`.",
+    )
     max_scheduled_runs: Limit | None = None
 
     @model_validator(mode="after")
@@ -120,6 +125,13 @@ class Schedule(Strict):
     @classmethod
     def _interval_only(cls, value: Any, info: ValidationInfo) -> Any:
         return checks.only_for("anchor_date", value, info.data.get("interval"), "interval")
+
+    @field_validator("replaces")
+    @classmethod
+    def _renames(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None or "slug" not in info.data:  # an invalid slug has its own error
+            return value
+        return checks.replaces(value, info.data["slug"])
 
 
 def _grace_period(value: Any) -> Any:

@@ -26,6 +26,9 @@ class Schedule(Frozen):
     active: bool = True
     parameters: dict[str, Any] = {}
     max_scheduled_runs: int | None = None
+    # The slug it had before: a rename keeps the live schedule (flowfleet.plan.normalize
+    # .schedule_renames). Not stored by the server, so never compared.
+    replaces: str | None = None
 
 
 class ConcurrencyOptions(Frozen):

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from flowfleet.apply.deployments import ApplyResult
-from flowfleet.plan.change import Action, AnyChange
+from flowfleet.plan.change import Action, AnyChange, FieldChange
+from flowfleet.plan.deployments import is_rename
 from flowfleet.plan.environment import EnvironmentPlan, changes_of, counts, plan_summary
 
 SYMBOLS = {
@@ -135,8 +136,14 @@ def _describe(change: AnyChange) -> str:
 
 def _md_cell(change: AnyChange) -> str:
     if change.fields:
-        return "update: " + ", ".join(f"`{f.field}`" for f in change.fields)
+        return "update: " + ", ".join(_md_field(f) for f in change.fields)
     return _describe(change).replace("|", "\\|")
+
+
+def _md_field(change: FieldChange) -> str:
+    if is_rename(change.field):
+        return f"`{change.field}` → `{change.new}`".replace("|", "\\|")
+    return f"`{change.field}`"
 
 
 def _short(value: Any, limit: int = 120) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from flowfleet.model.masking import mask_env_change
 from flowfleet.model.resources import COMPARED_FIELDS, Deployment, LiveDeployment, LiveState
 from flowfleet.plan.change import DEPLOYMENT, WRITES, Action, Change, FieldChange
-from flowfleet.plan.normalize import comparable
+from flowfleet.plan.normalize import comparable, schedule_renames
 
 PROTECTED_TAG = "flowfleet:protected"
 
@@ -112,14 +112,33 @@ def _change(
 
 
 def diff_fields(desired: Deployment, live: Deployment) -> Iterable[FieldChange]:
-    """The managed fields whose normalised values differ (secret env values masked)."""
+    """The managed fields whose normalised values differ (secret env values masked); a
+    renamed schedule is one change of its own, `schedules[OLD].slug`, before `schedules`."""
     for name in COMPARED_FIELDS:
+        if name == "schedules":
+            for old, new_slug in schedule_renames(desired, live).items():
+                yield FieldChange(rename_field(old), old, new_slug)
         new = comparable(name, desired)
         old = comparable(name, live, reference=desired)
         if new != old:
             if name == "job_variables":
                 old, new = mask_env_change(old, new, desired.secret_env)
             yield FieldChange(name, old, new)
+
+
+def rename_field(old_slug: str) -> str:
+    """The plan's name of a schedule rename: `schedules[OLD].slug`."""
+    return f"schedules[{old_slug}].slug"
+
+
+def is_rename(field: str) -> bool:
+    """Whether a changed field's name is a schedule rename's (see rename_field)."""
+    return field.startswith("schedules[") and field.endswith("].slug")
+
+
+def changes_schedules(fields: Iterable[str]) -> bool:
+    """Whether a change's fields touch the schedules (changed, added, removed, renamed)."""
+    return any(f == "schedules" or is_rename(f) for f in fields)
 
 
 def _protected_error(live: LiveDeployment) -> str:

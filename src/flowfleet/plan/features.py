@@ -8,7 +8,9 @@ the servers' own request schemas (`prefect.server.schemas.actions`, `.core`) of 
 deployment's `concurrency_options.grace_period_seconds`, new in 3.6.6 (3.4.0, 3.4.25,
 3.5.0 and 3.6.0-3.6.5 lack it). Older servers drop it silently (so a plan would never
 converge): it is refused here, before any write. (`collision_strategy` is in every 3.x
-server from 3.1.0 on: not gated.)
+server from 3.1.0 on: not gated. Nor is a schedule rename, `replaces` in the config:
+flowfleet does not send Prefect's `replaces` (3.6), it PATCHes the schedule with its new
+slug, which keeps the schedule's id on 3.4 as on 3.9.)
 """
 
 from __future__ import annotations

@@ -44,8 +44,31 @@ def _tags(value: Any, deployment: Deployment, reference: Deployment | None) -> A
 
 def _schedules(value: Any, deployment: Deployment, reference: Deployment | None) -> Any:
     ref = {s.slug: s for s in (reference or deployment).schedules}
-    schedules = _with_declared_slugs(value, reference) if reference is not None else value
+    schedules = value
+    if reference is not None:  # a live schedule being renamed compares under its new slug
+        renamed = schedule_renames(reference, deployment)
+        schedules = [s.model_copy(update={"slug": renamed.get(s.slug, s.slug)}) for s in value]
+        schedules = _with_declared_slugs(tuple(schedules), reference)
     return sorted((schedule_dict(s, ref.get(s.slug)) for s in schedules), key=_slug)
+
+
+def schedule_renames(desired: Deployment, live: Deployment) -> dict[str, str]:
+    """Old slug → new slug of each declared schedule that renames a live one: it
+    `replaces` a live slug, no live schedule has its new slug yet, and the old slug is not
+    declared again. Once renamed (the old slug gone), `replaces` changes nothing.
+
+    Not a rename: a change that clears `max_scheduled_runs`, which no schedule PATCH can
+    clear: that schedule is made again (flowfleet.apply.deployments)."""
+    live_slugs = {s.slug: s for s in live.schedules}
+    declared = {s.slug for s in desired.schedules}
+    renames: dict[str, str] = {}
+    for s in desired.schedules:
+        old = live_slugs.get(s.replaces or "")
+        if old is None or s.slug in live_slugs or old.slug in declared:
+            continue
+        if not (s.max_scheduled_runs is None and old.max_scheduled_runs):
+            renames[old.slug] = s.slug
+    return renames
 
 
 def _queue(value: Any, deployment: Deployment, reference: Deployment | None) -> Any:

@@ -197,10 +197,16 @@ def concurrency_options(limit: Mapping[str, Any]) -> ConcurrencyOptions | None:
     return ConcurrencyOptions.model_validate(options) if options else None
 
 
+def schedule_slug(entry: ScheduleEntry, index: int) -> str:
+    """A schedule's slug: the one given, else `schedule-<position>` (from 1)."""
+    return entry.slug or f"schedule-{index + 1}"
+
+
 def _schedule(entry: ScheduleEntry, index: int, active: bool | None) -> Schedule:
     anchor = entry.anchor_date.isoformat() if entry.anchor_date else None
     return Schedule(
-        slug=entry.slug or f"schedule-{index + 1}",
+        slug=schedule_slug(entry, index),
+        replaces=entry.replaces,
         cron=entry.cron,
         interval=int(entry.interval)
         if entry.interval and entry.interval.is_integer()

@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flowfleet.config import checks
+from flowfleet.config.diagnostics import dotted
 from flowfleet.config.document import DocPath
 from flowfleet.config.load import LoadedConfig, load_config, unset_variable
+from flowfleet.config.models import Config, Settings
+from flowfleet.config.models import Schedule as ScheduleEntry
 from flowfleet.config.variables import connection_problems, connects, offline_warning, unset_in
 from flowfleet.errors import ConfigError, Location, Problem, ValidationFailed
 from flowfleet.model.resources import Infrastructure
 from flowfleet.render.catalog import FlowCatalog
-from flowfleet.render.deployments import PLACEHOLDER, Rendered, render
+from flowfleet.render.deployments import PLACEHOLDER, Rendered, render, schedule_slug
 from flowfleet.render.infrastructure import render_infrastructure
 from flowfleet.render.job_variables import job_variable_problems
 from flowfleet.render.parameters import parameter_problems
@@ -187,6 +191,7 @@ def _unset_variables(
 
 
 def _config_problems(loaded: LoadedConfig) -> Iterable[Problem]:
+    yield from _rename_problems(loaded)
     names = list(loaded.config.environments)
     for index, entry in enumerate(loaded.config.deployments):
         for env in entry.environments or {}:
@@ -197,6 +202,34 @@ def _config_problems(loaded: LoadedConfig) -> Iterable[Problem]:
                     f"deployment '{entry.name}' refers to unknown environment '{env}'; "
                     + _hint(env, names),
                 )
+
+
+def _rename_problems(loaded: LoadedConfig) -> Iterable[Problem]:
+    """Two schedules of one list renaming the same slug, or one renaming a slug that the
+    list still declares."""
+    for path, schedules in _schedule_lists(loaded.config):
+        slugs = [schedule_slug(s, i) for i, s in enumerate(schedules)]
+        given = [s.slug is not None for s in schedules]
+        replaced = [s.replaces for s in schedules]
+        for index, message in checks.renamed_slugs(slugs, given, replaced):
+            at = (*path, index, "replaces")
+            yield Problem(loaded.locate(at), f"{dotted(at)}: {message}")
+
+
+def _schedule_lists(config: Config) -> Iterable[tuple[DocPath, list[ScheduleEntry]]]:
+    """Every `schedules:` list of the config, with its path."""
+    layers: list[tuple[DocPath, Settings | None]] = [(("defaults",), config.defaults)]
+    for name, environment in config.environments.items():
+        layers.append((("environments", name, "overrides"), environment.overrides))
+    for index, entry in enumerate(config.deployments):
+        layers.append((("deployments", index), entry))
+        layers += [
+            (("deployments", index, "environments", n), settings)
+            for n, settings in (entry.environments or {}).items()
+        ]
+    for path, layer in layers:
+        if layer is not None and layer.schedules:
+            yield (*path, "schedules"), layer.schedules
 
 
 def _environment_problems(

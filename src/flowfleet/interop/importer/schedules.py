@@ -75,8 +75,23 @@ def schedule(context: Context, path: DocPath, raw: Any) -> dict[str, Any] | None
             )
             continue
         result[key] = context.data((*path, key), value)
+    if raw.get("replaces") is not None:
+        _replaces(context, path, raw["replaces"], result)
     _unknown_keys(context, path, raw)
     return _ordered(result)
+
+
+def _replaces(context: Context, path: DocPath, value: Any, result: dict[str, Any]) -> None:
+    """A rename (`replaces`: the old slug) is kept where it renames to a new slug."""
+    at = (*path, "replaces")
+    if "slug" not in result:
+        reason = "it renames a schedule to this schedule's 'slug', and there is none"
+    elif value == result["slug"]:
+        reason = "it names the schedule's own slug (nothing to rename)"
+    else:
+        result["replaces"] = context.data(at, value)
+        return
+    context.warn(at, f"'replaces' left out: {reason}", key=True)
 
 
 def _kind_value(context: Context, path: DocPath, kind: str, value: Any) -> Any:
@@ -118,21 +133,19 @@ _PREFECT_2 = {"max_active_runs", "catchup"}
 
 
 def _unknown_keys(context: Context, path: DocPath, raw: dict[str, Any]) -> None:
-    known = {*_KINDS, *_COMMON, *_ONLY_FOR}
+    known = {*_KINDS, *_COMMON, *_ONLY_FOR, "replaces"}
     for key in raw:
-        if key == "replaces":
-            message = "'replaces' left out: flowfleet identifies schedules by their 'slug'"
-        elif key not in known:
-            origin = "a Prefect 2 schedule setting; " if key in _PREFECT_2 else ""
-            message = (
-                f"'{key}' left out: {origin}Prefect 3 refuses the whole file with it"
-                " (prefect deploy: 'Invalid fields in deployments ... Skipping', exit 1)"
-            )
-        else:
+        if key in known:
             continue
+        origin = "a Prefect 2 schedule setting; " if key in _PREFECT_2 else ""
+        message = (
+            f"'{key}' left out: {origin}Prefect 3 refuses the whole file with it"
+            " (prefect deploy: 'Invalid fields in deployments ... Skipping', exit 1)"
+        )
         context.warn((*path, key), message, key=True)
 
 
 def _ordered(schedule: dict[str, Any]) -> dict[str, Any]:
-    order = [*_KINDS, "timezone", "anchor_date", "day_or", "active", "parameters", "slug"]
+    order = [*_KINDS, "timezone", "anchor_date", "day_or", "active", "parameters"]
+    order += ["slug", "replaces"]
     return {key: schedule[key] for key in order if key in schedule}

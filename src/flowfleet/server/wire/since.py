@@ -6,7 +6,8 @@ config that needs one of them before any write).
 Every other field flowfleet sends or reads exists in Prefect 3.4.25 and 3.9.1 alike
 (tests/test_wire_contract.py checks this table against the installed Prefect). Their
 schemas differ otherwise only in fields flowfleet neither sends nor reads: `replaces` of
-DeploymentScheduleCreate/Update, `work_queue_id` of DeploymentResponse and
+DeploymentScheduleCreate/Update (a schedule rename is a PATCH of that schedule with its
+new slug, which every supported server takes), `work_queue_id` of DeploymentResponse and
 `active_slots` of WorkQueueResponse are new since 3.4.25, and `/work_pools/filter`
 answers `core.WorkPool` on 3.4.25 and `responses.WorkPoolResponse` on 3.9.1 (same fields).
 A deployment's `concurrency_options.grace_period_seconds` came with Prefect 3.6.6 (a
