@@ -507,6 +507,10 @@ EVERY_FIELD_EXPECTED = dedent(
           collision_strategy: CANCEL_NEW
         paused: true
         enforce_parameter_schema: false
+        triggers:
+          - type: event
+            expect:
+              - shop.order.created
       - name: weekly
         entrypoint: flows/shop.py:orders
         schedules:
@@ -522,7 +526,6 @@ EVERY_FIELD_WARNINGS = dedent(
     prefect.yaml:25:9: warning: 'replaces' left out: flowfleet identifies schedules by their 'slug'
     prefect.yaml:29:9: warning: an empty schedule left out (prefect deploy refuses it: 'Unknown schedule type')
     prefect.yaml:35:7: warning: 'priority' left out: prefect deploy ignores it in work_pool
-    prefect.yaml:44:5: warning: 'triggers' left out: flowfleet does not manage automations yet
     prefect.yaml:47:5: warning: 'color' left out: not a prefect.yaml deployment field
     prefect.yaml:48:5: warning: deployment 'weekly' has no pull steps; prefect deploy would store set_working_directory to the folder it ran in (/opt/prefect/<folder> if it built an image), a path of that machine, so none is written: add pull_steps (e.g. set_working_directory to where the worker has the code), or a worker cannot find the flow file
     """  # noqa: E501

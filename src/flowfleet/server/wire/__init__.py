@@ -40,7 +40,6 @@ from flowfleet.server.wire.filters import (
 )
 from flowfleet.server.wire.prefect2 import (
     PREFECT_2_RESPONSES,
-    BlockTypeRef,
     Prefect2BlockDocument,
     Prefect2Deployment,
 )
@@ -75,6 +74,7 @@ from flowfleet.server.wire.responses import (
     BlockDocument,
     BlockSchema,
     BlockType,
+    BlockTypeRef,
     DeploymentConcurrencyLimit,
     DeploymentConcurrencyOptions,
     DeploymentResponse,

@@ -40,14 +40,8 @@ class Prefect2Deployment(Response):
     enforce_parameter_schema: bool | None = None
 
 
-class BlockTypeRef(Response):
-    slug: str
-
-
 class Prefect2BlockDocument(BlockDocument):
     """A block document read by id (an infrastructure or storage block), with its type."""
-
-    block_type: BlockTypeRef | None = None
 
 
 PREFECT_2_RESPONSES = (Prefect2Deployment, Prefect2BlockDocument)

@@ -87,6 +87,7 @@ class WorkPoolResponse(Response):
 class WorkQueueResponse(Response):
     id: str
     name: str
+    work_pool_name: str | None = None
     description: str | None = None
     priority: int | None = None
     concurrency_limit: int | None = None
@@ -116,10 +117,15 @@ class BlockSchema(Response):
     id: str
 
 
+class BlockTypeRef(Response):
+    slug: str
+
+
 class BlockDocument(Response):
     id: str
     name: str | None = None
     data: dict[str, Any] | None = None
+    block_type: BlockTypeRef | None = None  # read by id: with its type
 
 
 class State(Response):
