@@ -510,6 +510,10 @@ EVERY_FIELD_EXPECTED = dedent(
           collision_strategy: CANCEL_NEW
         paused: true
         enforce_parameter_schema: false
+        triggers:
+          - type: event
+            expect:
+              - shop.order.created
       - name: weekly
         entrypoint: flows/shop.py:orders
         schedules:
@@ -524,7 +528,6 @@ EVERY_FIELD_WARNINGS = dedent(
     prefect.yaml:22:9: warning: 'day_or' left out: prefect deploy ignores it on interval schedules (it is for cron schedules)
     prefect.yaml:30:9: warning: an empty schedule left out (prefect deploy refuses it: 'Unknown schedule type')
     prefect.yaml:36:7: warning: 'priority' left out: prefect deploy ignores it in work_pool
-    prefect.yaml:45:5: warning: 'triggers' left out: flowfleet does not manage automations yet
     prefect.yaml:48:5: warning: 'color' left out: not a prefect.yaml deployment field
     prefect.yaml:49:5: warning: deployment 'weekly' has no pull steps; prefect deploy would store set_working_directory to the folder it ran in (/opt/prefect/<folder> if it built an image), a path of that machine, so none is written: add pull_steps (e.g. set_working_directory to where the worker has the code), or a worker cannot find the flow file
     """  # noqa: E501

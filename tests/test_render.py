@@ -1,4 +1,5 @@
-"""Table-driven render tests (cases in render_cases/), the golden file, determinism."""
+"""Table-driven render tests (cases in render_cases/: the deployments, and the standalone
+automations when a case expects some), the golden file, determinism."""
 
 from __future__ import annotations
 
@@ -42,7 +43,9 @@ def test_render_case(
 
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert json.loads(captured.out)["deployments"] == case["expected"]
+    rendered = json.loads(captured.out)
+    assert rendered["deployments"] == case["expected"]
+    assert rendered.get("automations", []) == case.get("expected_automations", [])
 
 
 def test_golden_prod_render(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,3 +75,22 @@ def test_render_is_byte_identical_across_runs() -> None:
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1
+
+
+def test_render_text_shows_triggers_and_automations(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The YAML output has the same `triggers` and `automations` as --json."""
+    case = yaml.safe_load((Path(__file__).parent / "render_cases" / "triggers.yaml").read_text())
+    write_tree(tmp_path, {"flowfleet.yaml": case["config"], "flows/any.py": ANY_FLOW})
+
+    assert dispatch(["render", "-f", str(tmp_path / "flowfleet.yaml"), "--env", "prod"]) == 0
+
+    text = yaml.safe_load(capsys.readouterr().out)
+    assert [d.get("triggers") for d in text["deployments"]] == [
+        d.get("triggers") for d in case["expected"]
+    ]
+    assert text["automations"] == case["expected_automations"]
+    assert dispatch(["render", "-f", str(tmp_path / "flowfleet.yaml"), "--env", "dev"]) == 0
+    dev = yaml.safe_load(capsys.readouterr().out)
+    assert [a["name"] for a in dev["automations"]] == ["dev-only"]  # the other: prod only

@@ -232,7 +232,11 @@ REQUESTS: dict[type[wire.Request], tuple[Callable[[], type[BaseModel]], list[wir
     ),
     wire.WorkPoolsFilter: (
         lambda: _route("workers", "read_work_pools"),
-        [wire.WorkPoolsFilter(work_pools=wire.WorkPoolFilter(name=ANY), limit=200, offset=0)],
+        [
+            wire.WorkPoolsFilter(
+                work_pools=wire.WorkPoolFilter(id=ANY, name=ANY), limit=200, offset=0
+            )
+        ],
     ),
     wire.WorkQueuesFilter: (
         lambda: _route("workers", "read_work_queues"),

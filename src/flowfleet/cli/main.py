@@ -23,7 +23,7 @@ app = App(
 # name → one-line help (given here because the modules are imported only when used)
 COMMANDS = {
     "validate": "Validate config files offline: schema, flows, parameters, schedules.",
-    "render": "Print the fully resolved deployments of one environment.",
+    "render": "Print the fully resolved deployments and automations of one environment.",
     "plan": "Show what apply would change on each environment's server, field by field.",
     "apply": "Make each environment's server match the config, changing only what differs.",
     "diff": "Show how two environments' declared deployments differ (offline).",

@@ -26,7 +26,8 @@ def render(
     ] = False,
     json: Json = False,
 ) -> int:
-    """Print the fully resolved deployments of one environment, as YAML or --json."""
+    """Print the fully resolved deployments (with their triggers) and standalone automations
+    of one environment, as YAML or --json."""
     from flowfleet.commands.render import run_render
 
     return run_render(file, env, project, as_json=json, jobs=jobs)

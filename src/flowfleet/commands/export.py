@@ -1,4 +1,4 @@
-"""export --env E: the deployments and work pools on a server as flowfleet.yaml.
+"""export --env E: the deployments, work pools and automations on a server as flowfleet.yaml.
 
 The connection comes from the options (`--api-url`, `--api-key-env`, `--local`) or, like
 Prefect's own CLI, from the Prefect settings in force; the exported environment says the
@@ -72,7 +72,10 @@ def run_export(
         return 0
     write_new_file(output, text, force=force)
     count, pools = len(config["deployments"]), len(config.get("work_pools", {}))
-    out(f"wrote {output}: {count} deployment(s), {pools} work pool(s) from {target.url}")
+    automations = len(config.get("automations", {}))
+    automations += sum(len(d.get("triggers", ())) for d in config["deployments"])
+    also = f", {automations} automation(s)" if automations else ""
+    out(f"wrote {output}: {count} deployment(s), {pools} work pool(s){also} from {target.url}")
     return 0
 
 

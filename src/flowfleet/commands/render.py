@@ -1,4 +1,5 @@
-"""render: the fully resolved deployments of one environment, or their job configurations."""
+"""render: the fully resolved deployments (with their triggers) and standalone automations
+of one environment, or the deployments' job configurations."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ def run_render(
     as_json: bool,
     jobs: bool = False,
 ) -> int:
-    """Print the deployments (or with `jobs`, their job configurations) of `environment`;
-    byte-identical for the same input."""
+    """Print the deployments and standalone automations (or with `jobs`, the deployments'
+    job configurations) of `environment`; byte-identical for the same input."""
     envs = [environment] if environment else []
     desired = load_desired([file], envs, project, RENDER)
     if len(desired) != 1:
@@ -41,6 +42,9 @@ def run_render(
         data["jobs"] = scrub(render_jobs(selected), secrets)
     else:
         data["deployments"] = [r.deployment.to_json() for r in selected.deployments]
+        automations = selected.infrastructure.automations
+        if automations:
+            data["automations"] = [a.model_dump(mode="json") for a in automations]
     if as_json:
         print_json(data)
     else:

@@ -22,7 +22,7 @@ def problems_from(
     seen: set[DocPath] = set()
     for error in exc.errors(include_url=False):
         is_key = error["loc"][-1:] == ("[key]",)
-        path = _document_path(error["loc"], document.data)
+        path = _document_path(error["loc"], document.data, error["type"])
         if error["type"] == "union_tag_invalid" and isinstance(error["input"], dict):
             path = (*path, "type")  # an unknown `type`: point at it
         message = _message(error, path, model, is_key=is_key)
@@ -41,19 +41,21 @@ def _about_key(message: str, path: DocPath) -> bool:
     return message.split(": ", 1)[-1].startswith(f"'{path[-1]}' ")
 
 
-def _document_path(loc: tuple[int | str, ...], data: Any) -> DocPath:
-    """pydantic's loc without the union-member names it inserts."""
+def _document_path(loc: tuple[int | str, ...], data: Any, kind: str) -> DocPath:
+    """pydantic's loc without the union-member names it inserts (a tagged union's tag,
+    such as a trigger's `event`, is not a key of the value): a key that is not in the value
+    is kept only at the end of the error about it (missing, unknown)."""
     path: list[str | int] = []
     node = data
-    for part in loc:
-        if part == "[key]":
-            continue
+    parts = [part for part in loc if part != "[key]"]
+    for index, part in enumerate(parts):
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        last = index == len(parts) - 1 and kind in ("missing", "extra_forbidden")
         if in_dict or in_list:
             path.append(part)
             node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and not part[:1].isupper():
+        elif isinstance(node, dict) and isinstance(part, str) and not part[:1].isupper() and last:
             path.append(part)  # a missing or unknown key
             node = None
     return tuple(path)
@@ -134,20 +136,29 @@ def _suggest(key: str, allowed: list[str]) -> str:
 
 
 def _allowed_keys(model: type[pydantic.BaseModel], path: DocPath) -> list[str]:
-    """The keys the model accepts at `path` (a mapping in the document)."""
+    """The keys the model accepts at `path` (a mapping in the document); for a union of
+    models (a trigger, an action), the keys of any of them."""
     current: Any = model
     for part in path:
         current = _unwrap(current)
-        if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
-            field = _field(current, str(part))
+        models = _members(current)
+        if models:
+            field = next((f for m in models if (f := _field(m, str(part)))), None)
             current = field.annotation if field else None
         elif typing.get_origin(current) in (list, dict):
             current = typing.get_args(current)[-1]
         else:
             return []
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
-        return [f.alias or name for name, f in current.model_fields.items()]
+    models = _members(_unwrap(current))
+    return list(dict.fromkeys(f.alias or n for m in models for n, f in m.model_fields.items()))
+
+
+def _members(annotation: Any) -> list[type[pydantic.BaseModel]]:
+    """The model, or the models of a union of them."""
+    if _is_model(annotation):
+        return [annotation]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return [m for a in typing.get_args(annotation) if _is_model(m := _unwrap(a))]
     return []
 
 

@@ -1,5 +1,5 @@
-"""The deployments (and the work pools they use) on a server → flowfleet.yaml data. Pure
-except `read_server`, which reads through the Api.
+"""The deployments (and the work pools they use, and the automations) on a server →
+flowfleet.yaml data. Pure except `read_server`, which reads through the Api.
 
 What is written is what flowfleet compares (see COMPARED_FIELDS), in terms the loader
 reads back to the same values, so that planning the exported file with
@@ -8,15 +8,18 @@ reads back to the same values, so that planning the exported file with
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from flowfleet.interop.export_automations import export_automations
 from flowfleet.model.items import json_value
 from flowfleet.model.resources import Deployment, Schedule, queue_name
 from flowfleet.plan.normalize import NO_SLUG, comparable
 from flowfleet.server import wire
 from flowfleet.server.api import Api
+from flowfleet.server.automations import read_every_automation, reference_names
 from flowfleet.server.read import parse_deployment
 
 MARKER_PREFIX = "flowfleet:"
@@ -26,14 +29,20 @@ DefaultTemplate = Callable[[str], dict[str, Any] | None]
 
 @dataclass(frozen=True)
 class ServerState:
-    """What an export reads: deployments sorted by (flow, name), and their pools' data."""
+    """What an export reads: deployments sorted by (flow, name), their pools' data, and the
+    automations with the names of what they refer to."""
 
     deployments: tuple[Deployment, ...]
     pools: dict[str, wire.WorkPoolResponse]
+    ids: dict[str, str] = field(default_factory=dict)  # deployment id → `flow/name`
+    automations: tuple[dict[str, Any], ...] = ()  # the server's JSON
+    names: dict[str, str] = field(default_factory=dict)  # referred id → name
+    some_flows: bool = False  # only the deployments of some flows were read
 
 
 async def read_server(api: Api, flows: Sequence[str]) -> ServerState:
-    """Every deployment on the server (of `flows`, when given) and the pools they use."""
+    """Every deployment on the server (of `flows`, when given), the pools they use, and
+    every automation."""
     by_name = wire.FlowFilter(name=wire.AnyOf(any_=sorted(set(flows))))
     found = await api.read_all(
         "/flows/filter", wire.FlowsFilter(flows=by_name) if flows else wire.FlowsFilter(), wire.Flow
@@ -42,15 +51,24 @@ async def read_server(api: Api, flows: Sequence[str]) -> ServerState:
     by_id = wire.FlowFilter(id=wire.AnyOf(any_=sorted(names)))
     body = wire.DeploymentsFilter(flows=by_id) if flows else wire.DeploymentsFilter()
     data = await api.read_all("/deployments/filter", body, wire.DeploymentResponse) if names else []
-    deployments = sorted(
-        (parse_deployment(d, names.get(d.flow_id, "?")).deployment for d in data),
-        key=lambda d: d.key,
-    )
+    live = [parse_deployment(d, names.get(d.flow_id, "?")) for d in data]
+    deployments = sorted((d.deployment for d in live), key=lambda d: d.key)
     used = {d.work_pool_name for d in deployments if d.work_pool_name}
-    pools = await api.read_all(
-        "/work_pools/filter", wire.work_pools_named(used), wire.WorkPoolResponse
+    pools, automations = await asyncio.gather(
+        api.read_all("/work_pools/filter", wire.work_pools_named(used), wire.WorkPoolResponse),
+        read_every_automation(api),
     )
-    return ServerState(tuple(deployments), {p.name: p for p in pools})
+    every = {d.id: d.deployment.full_name for d in live}
+    referred = await reference_names(api, automations, every)
+    exported = {d.id: d.deployment.full_name for d in live if d.deployment.entrypoint}
+    return ServerState(
+        tuple(deployments),
+        {p.name: p for p in pools},
+        exported,
+        tuple(automations),
+        referred,
+        some_flows=bool(flows),
+    )
 
 
 def export_config(
@@ -67,7 +85,19 @@ def export_config(
         for d in state.deployments
         if not d.entrypoint
     ]
-    entries = [deployment_entry(d) for d in state.deployments if d.entrypoint]
+    exported = export_automations(
+        state.automations,
+        state.names,
+        state.ids,
+        environment=environment,
+        related_only=state.some_flows,
+    )
+    warnings += exported.warnings
+    entries = [
+        _with_triggers(deployment_entry(d), exported.triggers.get(d.full_name))
+        for d in state.deployments
+        if d.entrypoint
+    ]
     defaults = _factor_defaults(entries)
     config: dict[str, Any] = {"project": project}
     if defaults:
@@ -77,8 +107,15 @@ def export_config(
     pools = {n: pool_entry(state.pools[n], default_template) for n in used if n in state.pools}
     if pools:
         config["work_pools"] = pools
+    if exported.automations:
+        config["automations"] = literal(exported.automations)
     config["deployments"] = entries
     return config, warnings
+
+
+def _with_triggers(entry: dict[str, Any], triggers: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """The entry with its triggers last (from the automations that run it)."""
+    return {**entry, "triggers": literal(triggers)} if triggers else entry
 
 
 def deployment_entry(d: Deployment) -> dict[str, Any]:

@@ -117,7 +117,11 @@ def plan_automations(
     config manages, and those the plan deletes) that are no longer declared, owned
     standalone automations no longer declared (with `prune`), and duplicates."""
     found, duplicates = _first_of_each(live, marker)
-    changes = [_change(item, found.get(item.key), marker, adopt) for item in desired]
+    made_by_prefect = _prefect_triggers(live)
+    changes = [
+        _change(item, found.get(item.key) or made_by_prefect.get(item.key), marker, adopt)
+        for item in desired
+    ]
     declared = {item.key for item in desired}
     for key, item in found.items():
         if key in declared or marker not in item.fields["tags"]:
@@ -142,6 +146,23 @@ def _first_of_each(live: Sequence[Item], marker: str) -> tuple[dict[Ref, Item], 
         elif marker in item.fields["tags"]:
             duplicates.append(item)
     return found, duplicates
+
+
+def _prefect_triggers(live: Sequence[Item]) -> dict[Ref, Item]:
+    """The unowned automations `prefect deploy` made of deployments' triggers (no tags,
+    one action: run a deployment it names), by the key of the trigger they are: they carry
+    no TRIGGER_TAG, so they are read as standalone automations."""
+    found: dict[Ref, Item] = {}
+    for item in live:
+        actions = item.fields["actions"]
+        others = item.fields["actions_on_trigger"] or item.fields["actions_on_resolve"]
+        if item.kind != "automation" or item.fields["tags"] or others or len(actions) != 1:
+            continue
+        [action] = actions
+        if action.get("type") == "run-deployment" and action.get("source") == "selected":
+            key = ("trigger", f"{action.get('deployment')}/{item.name}")
+            found.setdefault(key, item)
+    return found
 
 
 def _delete(item: Item, reason: str, *, duplicate: bool = False) -> AutomationChange:

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from flowfleet.model.resources import REFERENCES
 from flowfleet.server import wire
-from flowfleet.server.api import Api, ApiError
+from flowfleet.server.api import Api, ApiError, Item
 
 Ref = tuple[str, str]  # (deployment, work_pool, work_queue, automation or block; its name)
 
@@ -77,3 +77,71 @@ def with_ids(actions: Sequence[Mapping[str, Any]], ids: Mapping[Ref, str]) -> li
                 sent[id_key] = None if name is None else ids[(ref, name)]
         result.append(sent)
     return result
+
+
+async def read_every_automation(api: Api) -> list[dict[str, Any]]:
+    """Every automation on the server, as the server's JSON, by name."""
+    found = await api.read_all("/automations/filter", wire.AutomationsFilter(), wire.Automation)
+    return [a.model_dump() for a in sorted(found, key=lambda a: (a.name, a.id))]
+
+
+def referred_ids(automations: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    """The ids the automations' actions refer to, by what they are (deployment, ...)."""
+    wanted: dict[str, set[str]] = {ref: set() for ref in REFERENCES.values()}
+    for automation in automations:
+        for field in ("actions", "actions_on_trigger", "actions_on_resolve"):
+            for action in automation.get(field) or ():
+                for id_key, ref in REFERENCES.items():
+                    if action.get(id_key):
+                        wanted[ref].add(str(action[id_key]))
+    return wanted
+
+
+async def reference_names(
+    api: Api, automations: Sequence[Mapping[str, Any]], known: Mapping[str, str]
+) -> dict[str, str]:
+    """id → name, in the config's terms (`flow/name`, `pool/queue`, `type/name`), of what
+    the automations refer to and the server has; `known` ids are not read again."""
+    wanted = {ref: ids - known.keys() for ref, ids in referred_ids(automations).items()}
+    deployments, queues, blocks, pools = await asyncio.gather(
+        _each(api, "/deployments/", wanted["deployment"], wire.DeploymentResponse),
+        _each(api, "/work_queues/", wanted["work_queue"], wire.WorkQueueResponse),
+        _each(api, "/block_documents/", wanted["block"], wire.BlockDocument),
+        _pools(api, wanted["work_pool"]),
+    )
+    flows = await _flow_names(api, {d.flow_id for d in deployments})
+    names = {**known, **pools, **{str(a["id"]): str(a["name"]) for a in automations}}
+    names |= {d.id: f"{flows[d.flow_id]}/{d.name}" for d in deployments if d.flow_id in flows}
+    names |= {q.id: f"{q.work_pool_name}/{q.name}" for q in queues if q.work_pool_name}
+    names |= {b.id: f"{b.block_type.slug}/{b.name}" for b in blocks if b.block_type}
+    return names
+
+
+async def _each(api: Api, path: str, ids: Collection[str], model: type[Item]) -> list[Item]:
+    """The objects of these ids that the server has (GET `path` + id)."""
+
+    async def one(id_: str) -> Item | None:
+        try:
+            return model.model_validate(await api.call("GET", path + quote(id_)))
+        except ApiError as exc:
+            if exc.status in (404, 422):
+                return None
+            raise
+
+    found = await asyncio.gather(*(one(i) for i in sorted(ids)))
+    return [item for item in found if item is not None]
+
+
+async def _pools(api: Api, ids: Collection[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    body = wire.WorkPoolsFilter(work_pools=wire.WorkPoolFilter(id=wire.AnyOf(any_=sorted(ids))))
+    found = await api.read_all("/work_pools/filter", body, wire.WorkPoolResponse)
+    return {p.id: p.name for p in found}
+
+
+async def _flow_names(api: Api, ids: Collection[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    body = wire.FlowsFilter(flows=wire.FlowFilter(id=wire.AnyOf(any_=sorted(ids))))
+    return {f.id: f.name for f in await api.read_all("/flows/filter", body, wire.Flow)}

@@ -43,13 +43,16 @@ class Context:
         *,
         in_pull_step: bool = False,
         in_job_variables: bool = False,
+        in_run_parameters: bool = False,
     ) -> Any:
         """`value` as plain data with every string's placeholders translated."""
-        flags = {"in_pull_step": in_pull_step, "in_job_variables": in_job_variables}
+        flags = {
+            "in_pull_step": in_pull_step,
+            "in_job_variables": in_job_variables,
+            "in_run_parameters": in_run_parameters,
+        }
         if isinstance(value, str):
-            translation = translate(
-                value, self.step_ids, in_pull_step=in_pull_step, in_job_variables=in_job_variables
-            )
+            translation = translate(value, self.step_ids, **flags)
             for note in translation.notes:
                 self.warn(path, note)
             return translation.text

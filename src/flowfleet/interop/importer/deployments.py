@@ -8,10 +8,10 @@ from typing import Any
 from flowfleet.config.document import DocPath
 from flowfleet.interop.importer.context import Context
 from flowfleet.interop.importer.schedules import schedules
+from flowfleet.interop.importer.triggers import triggers
 
 # prefect.yaml keys with no flowfleet counterpart: said once per key and deployment.
 _LEFT_OUT = {
-    "triggers": "'triggers' left out: flowfleet does not manage automations yet",
     "sla": "'sla' left out: flowfleet does not manage SLAs",
     "version_type": "'version_type' left out: flowfleet sends the version as written",
 }
@@ -29,6 +29,7 @@ _FIELDS = (
     "concurrency_limit",
     "paused",
     "enforce_parameter_schema",
+    "triggers",
 )
 
 
@@ -56,6 +57,7 @@ def deployment(context: Context, index: int, raw: Any) -> dict[str, Any]:
             raw.get("enforce_parameter_schema"),
             "enforce_parameter_schema",
         ),
+        "triggers": triggers(context, (*path, "triggers"), raw.get("triggers")),
     }
     _other_keys(context, path, raw)
     _check_entrypoint(context, (*path, "entrypoint"), result["entrypoint"])

@@ -5,7 +5,9 @@ equivalent.
 (flowfleet's `${VAR}`), `{{ prefect.variables.x }}` and `{{ prefect.blocks.x }}` from the
 server, `{{ step-id.field }}` from the outputs of build and push steps. Pull steps keep
 theirs for the worker to resolve when a run starts (as with flowfleet), and so do
-`{{ ctx.* }}` runtime placeholders everywhere.
+`{{ ctx.* }}` runtime placeholders everywhere. The run parameters of a trigger keep theirs
+(`{{ event.* }}`, `{{ flow_run.* }}`, ...) for the automation to render when it fires:
+prefect deploy resolves only `{{ $VAR }}` and `{{ prefect.* }}` in them.
 """
 
 from __future__ import annotations
@@ -28,7 +30,12 @@ class Translation:
 
 
 def translate(
-    text: str, step_ids: frozenset[str], *, in_pull_step: bool, in_job_variables: bool = False
+    text: str,
+    step_ids: frozenset[str],
+    *,
+    in_pull_step: bool,
+    in_job_variables: bool = False,
+    in_run_parameters: bool = False,
 ) -> Translation:
     """Translate the placeholders of one string; a literal `${` is escaped as `$${` so that
     flowfleet does not read it as a variable (Prefect never did). In job variables,
@@ -38,6 +45,8 @@ def translate(
 
     def replace(match: re.Match[str]) -> str:
         whole, name = match.group(0), match.group(1)
+        if in_run_parameters and not name.startswith(("$", *_DEPLOY_TIME)):
+            return whole  # the automation renders it when it fires
         runtime = in_pull_step or (in_job_variables and name.startswith(_DEPLOY_TIME))
         translated, note = _placeholder(whole, name, step_ids, runtime)
         if note:

@@ -33,6 +33,7 @@ class DeploymentFilter(Request):
 
 
 class WorkPoolFilter(Request):
+    id: AnyOf | None = None
     name: AnyOf | None = None
 
 

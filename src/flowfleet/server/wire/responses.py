@@ -87,6 +87,7 @@ class WorkPoolResponse(Response):
 class WorkQueueResponse(Response):
     id: str
     name: str
+    work_pool_name: str | None = None
     description: str | None = None
     priority: int | None = None
     concurrency_limit: int | None = None
