@@ -14,7 +14,7 @@ import operator
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator
 
 from flowfleet.config.base import Strict, Text
 
@@ -50,13 +50,15 @@ class EventTrigger(Strict):
         default=None, description="Seconds; at least 10 for a Proactive trigger."
     )
 
-    @model_validator(mode="after")
-    def _proactive_window(self) -> EventTrigger:
-        if self.posture == "Proactive" and self.within and self.within < 10:
+    @field_validator("within")
+    @classmethod
+    def _proactive_window(cls, within: float | None, info: ValidationInfo) -> float | None:
+        if info.data.get("posture") == "Proactive" and within and within < 10:
             raise ValueError(
-                f"a Proactive trigger's 'within' must be at least 10 seconds, found {self.within:g}"
+                f"a Proactive trigger waits at least 10 seconds, found {within:g}; set 10 or "
+                "more (left out or 0: 10)"
             )
-        return self
+        return within
 
 
 class MetricQuery(Strict):
@@ -88,14 +90,16 @@ class CompoundTrigger(CompositeTrigger):
     type: Literal["compound"] = "compound"
     require: Annotated[int, Field(ge=1)] | Literal["any", "all"]
 
-    @model_validator(mode="after")
-    def _require_at_most_triggers(self) -> CompoundTrigger:
-        if isinstance(self.require, int) and self.require > len(self.triggers):
+    @field_validator("require")
+    @classmethod
+    def _require_at_most_triggers(cls, require: int | str, info: ValidationInfo) -> int | str:
+        triggers = info.data.get("triggers")
+        if isinstance(require, int) and triggers is not None and require > len(triggers):
             raise ValueError(
-                f"'require' is {self.require} but there are {len(self.triggers)} triggers; "
-                "require at most as many as there are, or 'any' / 'all'"
+                f"{require} of {len(triggers)} triggers required; require at most as many as "
+                "there are, or 'any' / 'all'"
             )
-        return self
+        return require
 
 
 class SequenceTrigger(CompositeTrigger):
