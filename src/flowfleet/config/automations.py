@@ -18,7 +18,9 @@ from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator
 
 from flowfleet.config.base import Strict, Text
 
-Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+MAX_SECONDS = 999_999_999 * 86_400  # the longest timedelta (Prefect keeps durations so)
+Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
+MetricSeconds = Annotated[float, Field(ge=300, le=MAX_SECONDS, allow_inf_nan=False)]
 Labels = dict[str, Text | list[Text]]
 EventNames = list[Text]
 
@@ -65,8 +67,8 @@ class MetricQuery(Strict):
     name: Literal["lateness", "duration", "successes"]
     threshold: float
     operator: Literal["<", "<=", ">", ">="]
-    range: Annotated[float, Field(ge=300)] = 300
-    firing_for: Annotated[float, Field(ge=300)] = 300
+    range: MetricSeconds = 300
+    firing_for: MetricSeconds = 300
 
 
 class MetricTrigger(Strict):
