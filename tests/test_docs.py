@@ -17,6 +17,7 @@ import yaml
 
 from flowfleet.cli.main import dispatch
 from flowfleet.commands.schema import config_schema
+from tests.conftest import write_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -142,6 +143,41 @@ def test_getting_started_config_validates(
     monkeypatch.chdir(tmp_path)
     assert dispatch(["validate"]) == 0
     assert capsys.readouterr().out == "ok  flowfleet.yaml  dev: 1 deployment\n"
+
+
+ORDERS_FLOW = (
+    "from prefect import flow\n\n\n@flow\n"
+    "def import_orders(key: str, dry_run: bool = False) -> None:\n    print(key, dry_run)\n"
+)
+
+
+def test_config_page_triggers_and_automations_validate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The examples of "Triggers and automations" validate; broken as its output shows,
+    they give that output."""
+    page = (DOCS / "config.md").read_text()
+    start = page.index("## Triggers and automations")
+    section = page[start : page.index("\n## ", start + 1)]
+    deployments, automations = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    (shown,) = re.findall(r"```text\n(.*?)```", section, re.S)
+    head = "project: shop\nenvironments:\n  dev: {local: true}\n  prod: {local: true}\n"
+    config = head + deployments + automations
+    write_tree(tmp_path, {"flowfleet.yaml": config, "flows/orders.py": ORDERS_FLOW})
+    monkeypatch.chdir(tmp_path)
+    assert dispatch(["validate"]) == 0
+    capsys.readouterr()
+    broken = {
+        '          key: "{{': '          kye: "{{',
+        "deployment: import-orders/import-orders}": "deployment: import-orders}",
+        "actions: [{type: cancel-flow-run}]": "actions: []",
+    }
+    for good, bad in broken.items():
+        assert good in config
+        config = config.replace(good, bad)
+    (tmp_path / "flowfleet.yaml").write_text(config)
+    assert dispatch(["validate"]) == 1
+    assert capsys.readouterr().err == shown + "3 problems found; nothing was changed.\n"
 
 
 def test_migration_page_config_renders_as_the_legacy_files(

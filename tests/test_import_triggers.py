@@ -32,7 +32,7 @@ FLOWS = {
 
 
         @flow
-        def orders(region: str = "eu", days: int = 7):
+        def orders(region: str = "eu", days: int = 7, note: str = ""):
             pass
         """
     )
@@ -197,7 +197,7 @@ REFUSED_WARNINGS = dedent(
     prefect.yaml:21:13: warning: trigger left out: unknown type 'webhook'; expected one of: event, metric, compound, sequence
     prefect.yaml:22:7: warning: trigger left out: expected a mapping, found the text 'on-order'
     prefect.yaml:27:11: warning: 'colour' left out: not a trigger field (prefect deploy ignores it); expected one of: type, match, match_related, after, expect, for_each, posture, threshold, within, metric, triggers, require
-    prefect.yaml:28:11: warning: trigger left out: triggers[1]: a Proactive trigger's 'within' must be at least 10 seconds, found 5
+    prefect.yaml:29:19: warning: trigger left out: triggers[1].within: a Proactive trigger waits at least 10 seconds, found 5; set 10 or more (left out or 0: 10)
     prefect.yaml:30:3: warning: 'triggers_extra' left out: not a prefect.yaml deployment field
     prefect.yaml:33:13: warning: 'triggers' left out: expected a list of triggers, found a mapping
     """  # noqa: E501

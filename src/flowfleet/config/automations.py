@@ -14,11 +14,13 @@ import operator
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag, ValidationInfo, field_validator
 
 from flowfleet.config.base import Strict, Text
 
-Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+MAX_SECONDS = 999_999_999 * 86_400  # the longest timedelta (Prefect keeps durations so)
+Seconds = Annotated[float, Field(ge=0, le=MAX_SECONDS, allow_inf_nan=False)]
+MetricSeconds = Annotated[float, Field(ge=300, le=MAX_SECONDS, allow_inf_nan=False)]
 Labels = dict[str, Text | list[Text]]
 EventNames = list[Text]
 
@@ -50,21 +52,23 @@ class EventTrigger(Strict):
         default=None, description="Seconds; at least 10 for a Proactive trigger."
     )
 
-    @model_validator(mode="after")
-    def _proactive_window(self) -> EventTrigger:
-        if self.posture == "Proactive" and self.within and self.within < 10:
+    @field_validator("within")
+    @classmethod
+    def _proactive_window(cls, within: float | None, info: ValidationInfo) -> float | None:
+        if info.data.get("posture") == "Proactive" and within and within < 10:
             raise ValueError(
-                f"a Proactive trigger's 'within' must be at least 10 seconds, found {self.within:g}"
+                f"a Proactive trigger waits at least 10 seconds, found {within:g}; set 10 or "
+                "more (left out or 0: 10)"
             )
-        return self
+        return within
 
 
 class MetricQuery(Strict):
     name: Literal["lateness", "duration", "successes"]
     threshold: float
     operator: Literal["<", "<=", ">", ">="]
-    range: Annotated[float, Field(ge=300)] = 300
-    firing_for: Annotated[float, Field(ge=300)] = 300
+    range: MetricSeconds = 300
+    firing_for: MetricSeconds = 300
 
 
 class MetricTrigger(Strict):
@@ -88,14 +92,16 @@ class CompoundTrigger(CompositeTrigger):
     type: Literal["compound"] = "compound"
     require: Annotated[int, Field(ge=1)] | Literal["any", "all"]
 
-    @model_validator(mode="after")
-    def _require_at_most_triggers(self) -> CompoundTrigger:
-        if isinstance(self.require, int) and self.require > len(self.triggers):
+    @field_validator("require")
+    @classmethod
+    def _require_at_most_triggers(cls, require: int | str, info: ValidationInfo) -> int | str:
+        triggers = info.data.get("triggers")
+        if isinstance(require, int) and triggers is not None and require > len(triggers):
             raise ValueError(
-                f"'require' is {self.require} but there are {len(self.triggers)} triggers; "
-                "require at most as many as there are, or 'any' / 'all'"
+                f"{require} of {len(triggers)} triggers required; require at most as many as "
+                "there are, or 'any' / 'all'"
             )
-        return self
+        return require
 
 
 class SequenceTrigger(CompositeTrigger):

@@ -10,6 +10,7 @@ from typing import Any
 import pydantic
 from pydantic_core import ErrorDetails
 
+from flowfleet.config.automations import deployment_trigger_type, trigger_type
 from flowfleet.config.document import DocPath, Document
 from flowfleet.errors import Problem
 
@@ -20,9 +21,11 @@ def problems_from(
     """One problem per error, located at the offending value (or unknown key)."""
     results: list[tuple[DocPath, Problem]] = []
     seen: set[DocPath] = set()
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    relevant = [e for e in errors if not _other_member(e, errors, document.data)]
+    for error in relevant or errors:
         is_key = error["loc"][-1:] == ("[key]",)
-        path = _document_path(error["loc"], document.data, error["type"])
+        path = _document_path(error["loc"], document.data, missing=error["type"] == "missing")
         if error["type"] == "union_tag_invalid" and isinstance(error["input"], dict):
             path = (*path, "type")  # an unknown `type`: point at it
         message = _message(error, path, model, is_key=is_key)
@@ -41,24 +44,54 @@ def _about_key(message: str, path: DocPath) -> bool:
     return message.split(": ", 1)[-1].startswith(f"'{path[-1]}' ")
 
 
-def _document_path(loc: tuple[int | str, ...], data: Any, kind: str) -> DocPath:
-    """pydantic's loc without the union-member names it inserts (a tagged union's tag,
-    such as a trigger's `event`, is not a key of the value): a key that is not in the value
-    is kept only at the end of the error about it (missing, unknown)."""
+def _document_path(loc: tuple[int | str, ...], data: Any, *, missing: bool) -> DocPath:
+    """pydantic's loc without what it inserts: the name of the union member a value was
+    read as (`list[str]`, `WorkPoolSettings`) and a discriminated union's tag (`event`)."""
     path: list[str | int] = []
     node = data
     parts = [part for part in loc if part != "[key]"]
+    tagged = None  # the mapping whose tag was seen: a second `metric` is the key
     for index, part in enumerate(parts):
+        if isinstance(node, dict) and node is not tagged and _is_tag(part, node):
+            tagged = node
+            continue
         in_dict = isinstance(node, dict) and part in node
         in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        last = index == len(parts) - 1 and kind in ("missing", "extra_forbidden")
         if in_dict or in_list:
             path.append(part)
             node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and not part[:1].isupper() and last:
-            path.append(part)  # a missing or unknown key
+        elif missing and index == len(parts) - 1 and isinstance(node, dict):
+            path.append(part)  # the missing key
             node = None
     return tuple(path)
+
+
+def _is_tag(part: int | str, node: dict[str, Any]) -> bool:
+    """Whether `part` is the tag of the member of a discriminated union that `node` was
+    read as: its `type`, or the type Prefect infers for a trigger without one."""
+    if "type" in node:
+        return bool(part == node["type"])
+    inferred = {trigger_type(node), deployment_trigger_type(node)}
+    return part in inferred and (part not in node or part == "metric")
+
+
+def _other_member(error: ErrorDetails, errors: list[ErrorDetails], data: Any) -> bool:
+    """An error of a union member the value is not shaped like (`expected a valid list,
+    found a mapping`) while another member has errors inside the value: noise."""
+    if not _shape_mismatch(error, data):
+        return False
+    union = error["loc"][:-1]
+    return any(e["loc"][: len(union)] == union and not _shape_mismatch(e, data) for e in errors)
+
+
+def _shape_mismatch(error: ErrorDetails, data: Any) -> bool:
+    """A union member's error that the value is not of its type at all."""
+    loc = error["loc"]
+    if not error["type"].endswith("_type") or not loc or not isinstance(loc[-1], str):
+        return False
+    # The last part is a member's name, not a key of the value.
+    inner = _document_path(loc, data, missing=False)
+    return len(inner) == len(_document_path(loc[:-1], data, missing=False))
 
 
 EXPECTED_AT_LEAST = {"environments": "at least one environment"}
@@ -97,7 +130,17 @@ def _message(
     expected = message.removeprefix("Input should be ").removeprefix("Input ").split(", ")[0]
     if expected.startswith(("greater", "less")):
         expected = f"a number {expected}"
-    return f"{prefix}expected {expected}, found {found}"
+    return f"{prefix}expected {expected}, found {found}{_other_case(error)}"
+
+
+def _other_case(error: ErrorDetails) -> str:
+    """`; did you mean 'Reactive'?` for a literal written in another case."""
+    given = error["input"]
+    if error["type"] != "literal_error" or not isinstance(given, str):
+        return ""
+    allowed = str(error.get("ctx", {}).get("expected", "")).replace(" or ", ", ").split(", ")
+    same = [a.strip("'") for a in allowed if a.strip("'").casefold() == given.casefold()]
+    return f"; did you mean '{same[0]}'?" if same else ""
 
 
 def dotted(path: DocPath) -> str:

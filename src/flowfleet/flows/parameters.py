@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import inspect
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,11 @@ class ParameterProblem:
 
 
 def check_parameters(
-    flow: Flow, parameters: Mapping[str, Any], *, enforce_schema: bool
+    flow: Flow,
+    parameters: Mapping[str, Any],
+    *,
+    enforce_schema: bool,
+    unchecked: Collection[str] = (),
 ) -> list[ParameterProblem]:
     """What Prefect would reject in `parameters` when a run of `flow` starts: unknown names,
     then missing required parameters, then wrong values (at most one problem per parameter).
@@ -44,18 +48,21 @@ def check_parameters(
     With `enforce_schema` the Prefect server first validates the parameters against the
     deployment's parameter_openapi_schema (jsonschema, Draft 2020-12); then, in every case,
     the flow itself validates them with pydantic in lax mode (a string "5" is an int).
+    The values of the `unchecked` parameters are not known yet (an automation's templates,
+    rendered when it fires): only their names are checked.
     """
     values = {name: _plain(value) for name, value in parameters.items()}
     declared = _parameters(flow)
     accepted = [p.name for p in declared]
     problems = [_unknown(flow, name, declared) for name in values if name not in accepted]
-    known = {name: value for name, value in values.items() if name in accepted}
+    given = [name for name in values if name in accepted]
+    known = {name: values[name] for name in given if name not in unchecked}
     if enforce_schema:  # by name; before Prefect 3.9 the schema requires *args / **kwargs too
         required = [n for n in flow.parameter_schema.get("required", []) if n in accepted]
     else:  # Prefect binds named parameters given inside the **kwargs mapping too
         inside = _inside_kwargs(declared, known)
         required = [p.name for p in declared if p.required and p.name not in inside]
-    problems += [_missing(flow, name, declared) for name in required if name not in known]
+    problems += [_missing(flow, name, declared) for name in required if name not in given]
     wrong = _run_start_errors(flow, declared, known)
     if enforce_schema or flow._signature is None:
         wrong = _schema_errors(flow, known) | wrong

@@ -2,14 +2,16 @@
 
 What the server stores for what `prefect deploy` sends (measured; tests compare with
 Prefect's own `DeploymentTrigger.as_automation()` and a real server): every field of the
-trigger filled in, event names as sorted lists, durations as seconds (float), a
-Proactive trigger's missing `within` as 10 s. Actions keep their references by name
-(`deployment: flow/name`, ...): ids are known only once the deployments exist.
+trigger filled in, event names as sorted lists, durations as seconds (a float, to the
+microsecond: Prefect keeps them as timedelta), a Proactive trigger's missing `within`
+as 10 s. Actions keep their references by name (`deployment: flow/name`, ...): ids are
+known only once the deployments exist.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -30,7 +32,7 @@ PROACTIVE_WINDOW = 10.0
 def trigger_json(trigger: BaseModel) -> dict[str, Any]:
     """A trigger as the server stores it (without its `id`)."""
     if isinstance(trigger, EventTrigger):
-        within = float(trigger.within or 0)
+        within = seconds(trigger.within or 0)
         if trigger.posture == "Proactive" and not within:
             within = PROACTIVE_WINDOW
         return {
@@ -45,21 +47,28 @@ def trigger_json(trigger: BaseModel) -> dict[str, Any]:
         }
     if isinstance(trigger, MetricTrigger):
         metric = trigger.metric.model_dump()
-        metric |= {k: float(metric[k]) for k in ("threshold", "range", "firing_for")}
+        metric |= {k: seconds(metric[k]) for k in ("range", "firing_for")}
+        metric["threshold"] = float(metric["threshold"])
         return {"type": "metric", **_matches(trigger), "posture": "Metric", "metric": metric}
     assert isinstance(trigger, CompoundTrigger | SequenceTrigger)
     data: dict[str, Any] = {
         "type": trigger.type,
         "triggers": [trigger_json(t) for t in trigger.triggers],
-        "within": None if trigger.within is None else float(trigger.within),
+        "within": None if trigger.within is None else seconds(trigger.within),
     }
     if isinstance(trigger, CompoundTrigger):
         data["require"] = trigger.require
     return data
 
 
+def seconds(value: float) -> float:
+    """A duration as the server keeps it: a timedelta, to the microsecond."""
+    return timedelta(seconds=value).total_seconds()
+
+
 def _matches(trigger: EventTrigger | MetricTrigger) -> dict[str, Any]:
-    return {"match": trigger.match or {}, "match_related": trigger.match_related or {}}
+    related = trigger.match_related  # an empty list stays one, as in Prefect
+    return {"match": trigger.match or {}, "match_related": {} if related is None else related}
 
 
 def deployment_triggers(
@@ -86,7 +95,7 @@ def _run(full_name: str, options: RunOptions | None) -> dict[str, Any]:
         "deployment": full_name,
         "parameters": options.parameters if options else None,
         "job_variables": options.job_variables if options else None,
-        "schedule_after": float(options.schedule_after or 0) if options else 0.0,
+        "schedule_after": seconds(options.schedule_after or 0) if options else 0.0,
     }
 
 
@@ -102,7 +111,7 @@ def action_json(action: BaseModel) -> dict[str, Any]:
     if kind == "run-deployment":
         data["parameters"] = given.get("parameters")
         data["job_variables"] = given.get("job_variables")
-        data["schedule_after"] = float(given.get("schedule_after", 0))
+        data["schedule_after"] = seconds(given.get("schedule_after", 0))
     elif kind == "change-flow-run-state":
         data |= {"name": None, "message": None, "force": False} | given
     elif kind == "send-notification":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowfleet.flows.inspect import EntrypointError, Flow, inspect_flow
+from flowfleet.model.resources import Deployment
 from flowfleet.render.deployments import default_flow_name
 
 
@@ -37,3 +38,9 @@ class FlowCatalog:
         found = self._get(entrypoint)
         assert isinstance(found, Flow), found
         return found
+
+    def flow_of(self, deployment: Deployment) -> Flow | None:
+        """The deployment's flow, or None if its entrypoint cannot be used (an error of
+        its own)."""
+        found = self._get(deployment.entrypoint)
+        return found if isinstance(found, Flow) else None

@@ -129,11 +129,12 @@ def with_defaults(template: dict[str, Any], job_variables: Mapping[str, Any]) ->
 def render_automations(
     specs: Mapping[str, AutomationSpec], environment: str
 ) -> tuple[Automation, ...]:
-    """The standalone automations that exist in `environment` (with a trigger and
-    actions: validate reports those without), `{env}` substituted."""
+    """The standalone automations that exist in `environment` (with a trigger and an
+    action: validate reports those without), `{env}` substituted."""
     result = []
     for name, values in in_environment(specs, environment):
-        if values.trigger is None or not values.actions:
+        acts = values.actions or values.actions_on_trigger or values.actions_on_resolve
+        if values.trigger is None or not acts:
             continue
         automation = Automation(
             name=name,
@@ -141,7 +142,7 @@ def render_automations(
             enabled=values.enabled is not False,
             tags=tuple(values.tags or ()),
             trigger=trigger_json(values.trigger),
-            actions=tuple(action_json(a) for a in values.actions),
+            actions=tuple(action_json(a) for a in values.actions or ()),
             actions_on_trigger=tuple(action_json(a) for a in values.actions_on_trigger or ()),
             actions_on_resolve=tuple(action_json(a) for a in values.actions_on_resolve or ()),
         )

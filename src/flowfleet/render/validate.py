@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,22 @@ from flowfleet.config.models import Schedule as ScheduleEntry
 from flowfleet.config.variables import connection_problems, connects, offline_warning, unset_in
 from flowfleet.errors import ConfigError, Location, Problem, ValidationFailed
 from flowfleet.model.resources import Infrastructure
+from flowfleet.render.automation_checks import automation_problems
 from flowfleet.render.catalog import FlowCatalog
 from flowfleet.render.deployments import PLACEHOLDER, Rendered, render, schedule_slug
 from flowfleet.render.infrastructure import render_infrastructure
 from flowfleet.render.job_variables import job_variable_problems
 from flowfleet.render.parameters import parameter_problems
 from flowfleet.render.templates import TemplateReader
+
+# The top-level resources whose `environments:` name environments (a list or a mapping).
+RESOURCES = {
+    "work_pools": "work pool",
+    "variables": "variable",
+    "concurrency_limits": "concurrency limit",
+    "blocks": "block",
+    "automations": "automation",
+}
 
 
 @dataclass(frozen=True)
@@ -145,8 +155,9 @@ def _validate_environment(
     found = list(_environment_problems(loaded, environment, rendered, catalog, warned))
     found += (
         Problem(loaded.locate(path, key=at_key), message)
-        for path, at_key, message in job_variable_problems(
-            loaded, environment, rendered, infrastructure
+        for path, at_key, message in (
+            *job_variable_problems(loaded, environment, rendered, infrastructure),
+            *automation_problems(loaded, environment, rendered, catalog.flow_of),
         )
     )
     unset, warnings = _unset_variables(loaded, environment, needs)
@@ -191,17 +202,33 @@ def _unset_variables(
 
 
 def _config_problems(loaded: LoadedConfig) -> Iterable[Problem]:
+    """Schedule renames that clash, and `environments:` of a deployment or a top-level
+    resource naming an undeclared one."""
     yield from _rename_problems(loaded)
     names = list(loaded.config.environments)
-    for index, entry in enumerate(loaded.config.deployments):
-        for env in entry.environments or {}:
-            if env not in names:
-                path: DocPath = ("deployments", index, "environments", env)
-                yield Problem(
-                    loaded.locate(path, key=True),
-                    f"deployment '{entry.name}' refers to unknown environment '{env}'; "
-                    + _hint(env, names),
-                )
+    for path, what, environments in _placed(loaded.config):
+        listed = environments if isinstance(environments, list) else list(environments or {})
+        for index, env in enumerate(listed):
+            if env in names:
+                continue
+            at = (*path, "environments")
+            located = (
+                loaded.locate((*at, index))
+                if isinstance(environments, list)
+                else loaded.locate((*at, env), key=True)
+            )
+            yield Problem(
+                located, f"{what} refers to unknown environment '{env}'; {_hint(env, names)}"
+            )
+
+
+def _placed(config: Config) -> Iterator[tuple[DocPath, str, Any]]:
+    """(config path, what it is, its `environments:`) of each deployment and resource."""
+    for index, entry in enumerate(config.deployments):
+        yield ("deployments", index), f"deployment '{entry.name}'", entry.environments
+    for section, kind in RESOURCES.items():
+        for name, spec in getattr(config, section).items():
+            yield (section, name), f"{kind} '{name}'", getattr(spec, "environments", None)
 
 
 def _rename_problems(loaded: LoadedConfig) -> Iterable[Problem]:
