@@ -21,7 +21,8 @@ from flowfleet.plan.items import differing
 TRIGGER_TAG = "flowfleet:trigger"
 AutomationChange = Change[Item, Item]
 Ref = tuple[str, str]  # (what is referred to: deployment, work_pool, ...; its name)
-SET_FIELDS = ("after", "expect", "for_each")  # sets in Prefect, lists on the wire
+SET_FIELDS = ("after", "expect", "for_each")
+OLDER_SERVERS_DROP: dict[str, dict[str, Any]] = {"change-flow-run-state": {"force": False}}  # sets in Prefect, lists on the wire
 
 
 def desired_automations(
@@ -95,8 +96,10 @@ def normal_trigger(trigger: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def named(action: Mapping[str, Any], names: Mapping[str, str]) -> dict[str, Any]:
-    """A live action with its references by name where the id is known."""
-    result = dict(action)
+    """A live action with its references by name where the id is known, and the fields
+    an older server does not keep at their defaults (a Prefect 3.4 server drops the
+    `force` of a change-flow-run-state action)."""
+    result = {**OLDER_SERVERS_DROP.get(str(action.get("type")), {}), **action}
     for id_key, ref in REFERENCES.items():
         if id_key in result and (result[id_key] is None or result[id_key] in names):
             value = result.pop(id_key)
