@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bench.project import specs, write_flowfleet
-from flowfleet.config import composer
+from flowfleet.config import composer, document
 from flowfleet.config.document import parse_document
 from flowfleet.errors import ConfigError
 from tests.conftest import yaml_loader
@@ -191,3 +191,22 @@ def test_libyaml_composes_most_of_the_invalid_corpus() -> None:
     texts = [text for case in CASES for text in case.files.values()]
     used = sum(composer.used_libyaml(text) for text in texts)
     assert used >= 0.8 * len(texts), f"{used} of {len(texts)}"
+
+
+# ------------------------------------------------------------------------ expansion check
+
+
+@pytest.mark.parametrize("text", ["a: [1, 2, 3, 4, 5, 6]\nb: {c: [7, 8]}\n", "[[[[[[[[1]]]]]]]]"])
+def test_a_document_without_anchors_is_counted_not_sized(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `&` nothing is shared, so parse_document only counts the nodes; past the
+    limit it gives the error the full check gives, at the same place."""
+    monkeypatch.setattr(document, "MAX_NODES", 8)
+    with pytest.raises(ConfigError) as counted:
+        parse_document(text.encode(), "f.yaml", environ={})
+    with pytest.raises(ConfigError) as sized:
+        document._check_expansion(yaml.compose(text, Loader=yaml.SafeLoader), "f.yaml")
+    assert str(counted.value) == str(sized.value)
+    monkeypatch.setattr(document, "MAX_NODES", 1_000)
+    assert parse_document(text.encode(), "f.yaml", environ={}).data

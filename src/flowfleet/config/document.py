@@ -123,7 +123,10 @@ def parse_document(raw: bytes, file: str, environ: Mapping[str, str] | None = No
             "(and 'environments:' in the flowfleet format)",
             Location(file, 1, 1),
         )
-    _check_expansion(root, file)
+    # Without an anchor (`&`) there is no alias: no node is shared, and the document
+    # expands to its node count, which is far quicker to count than sizes to compute.
+    if "&" in text or _count_nodes(root) > MAX_NODES:
+        _check_expansion(root, file)
     document = Document(file=file, data=None)
     converter = _Converter(document, os.environ if environ is None else environ)
     document.data = converter.convert(root, ())
@@ -190,6 +193,16 @@ def _check_expansion(root: Node, file: str) -> None:
         in_progress.add(key)
         stack.append((node, True))
         stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
+def _count_nodes(root: Node) -> int:
+    count, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, (MappingNode, SequenceNode)):
+            stack.extend(_children(node))
+    return count
 
 
 def _children(node: Node) -> list[Node]:
