@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from flowfleet.config import composer
 
 # Property tests draw the same examples on every run and every machine ("ci", the default:
 # `make test` and CI), so a green run stays green; `HYPOTHESIS_PROFILE=explore` draws new
@@ -37,3 +40,27 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+
+
+# The two ways flowfleet composes YAML (flowfleet.config.composer): libyaml where it gives
+# what PyYAML's pure-Python loader gives, and that loader alone (PyYAML without libyaml).
+YAML_LOADERS = [
+    pytest.param(
+        "libyaml",
+        marks=pytest.mark.skipif(composer.LIBYAML is None, reason="PyYAML without libyaml"),
+    ),
+    "python",
+]
+
+
+@contextlib.contextmanager
+def yaml_loader(name: str) -> Iterator[None]:
+    """Compose YAML as with `name` installed: "libyaml" (where flowfleet uses it) or
+    "python" (PyYAML's pure-Python loader only). A context manager, not a fixture, so
+    that property tests can use it."""
+    saved = composer.LIBYAML
+    composer.LIBYAML = saved if name == "libyaml" else None
+    try:
+        yield
+    finally:
+        composer.LIBYAML = saved

@@ -34,6 +34,7 @@ import pytest
 import yaml
 
 from flowfleet.cli.main import dispatch
+from tests.conftest import YAML_LOADERS, yaml_loader
 
 CASES_DIR = Path(__file__).parent / "invalid"
 
@@ -281,18 +282,22 @@ def test_there_are_enough_cases() -> None:
     assert all(c.name.startswith(tuple(FORMATS)) for c in CASES)
 
 
+@pytest.mark.parametrize("loader", YAML_LOADERS)
 @pytest.mark.parametrize("case", case_params())
 def test_invalid_config(
     case: Case,
+    loader: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """The same message whether libyaml is installed or not."""
     config = write_case(case, tmp_path)
     isolate_variables(case, tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
 
-    code = dispatch([case.command, "-f", str(config), *case.args])
+    with yaml_loader(loader):
+        code = dispatch([case.command, "-f", str(config), *case.args])
     captured = capsys.readouterr()
 
     assert "Traceback" not in captured.out + captured.err

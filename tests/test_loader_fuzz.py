@@ -1,4 +1,5 @@
-"""No input file makes the loader raise anything but a user error, or validate exit 3."""
+"""No input file makes the loader raise anything but a user error, or validate exit 3,
+with either YAML loader (libyaml, or PyYAML's pure-Python one: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from flowfleet.cli.main import dispatch
 from flowfleet.config.document import parse_document
 from flowfleet.config.load import load_config
 from flowfleet.errors import ConfigError, ValidationFailed
+from tests.conftest import YAML_LOADERS, yaml_loader
 
 FUZZ = settings(
     max_examples=300,
@@ -57,6 +59,7 @@ def parse_quietly(raw: bytes) -> None:
         parse_document(raw, "fuzz.yaml", environ={})
 
 
+@pytest.mark.parametrize("loader", YAML_LOADERS)
 @FUZZ
 @given(TEXT)
 @example("a: &a [*a]")
@@ -67,17 +70,20 @@ def parse_quietly(raw: bytes) -> None:
 @example("a: &a {x: 1}\nb: {<<: *a, <<: *a}")
 @example("[" * 10_000 + "]" * 10_000)
 @example("{a: " * 5_000 + "1" + "}" * 5_000)
-def test_parse_document_text(text: str) -> None:
-    parse_quietly(text.encode("utf-8", "surrogatepass"))
+def test_parse_document_text(loader: str, text: str) -> None:
+    with yaml_loader(loader):
+        parse_quietly(text.encode("utf-8", "surrogatepass"))
 
 
+@pytest.mark.parametrize("loader", YAML_LOADERS)
 @FUZZ
 @given(st.binary())
 @example(b"\xff\xfe\x00a")
 @example(b"a: \xe9")
 @example(b"\xef\xbb\xbfa: 1")
-def test_parse_document_bytes(raw: bytes) -> None:
-    parse_quietly(raw)
+def test_parse_document_bytes(loader: str, raw: bytes) -> None:
+    with yaml_loader(loader):
+        parse_quietly(raw)
 
 
 def load_quietly(path: Path, raw: bytes) -> None:
@@ -86,18 +92,22 @@ def load_quietly(path: Path, raw: bytes) -> None:
         load_config(path)
 
 
+@pytest.mark.parametrize("loader", YAML_LOADERS)
 @FUZZ
 @given(TEXT)
 @example("environments: {dev: {}}\ndeployments: [{name: x, entrypoint: 'f.py:f'}]")
 @example("deployments: [{name: x, entrypoint: 'f.py:f', schedule: {interval: 1}}]")
-def test_load_config_text(project: Path, text: str) -> None:
-    load_quietly(project / "text.yaml", text.encode("utf-8", "surrogatepass"))
+def test_load_config_text(project: Path, loader: str, text: str) -> None:
+    with yaml_loader(loader):
+        load_quietly(project / "text.yaml", text.encode("utf-8", "surrogatepass"))
 
 
+@pytest.mark.parametrize("loader", YAML_LOADERS)
 @FUZZ
 @given(st.binary())
-def test_load_config_bytes(project: Path, raw: bytes) -> None:
-    load_quietly(project / "bytes.yaml", raw)
+def test_load_config_bytes(project: Path, loader: str, raw: bytes) -> None:
+    with yaml_loader(loader):
+        load_quietly(project / "bytes.yaml", raw)
 
 
 # ---------------------------------------------------------------- (b) generated documents
@@ -284,12 +294,15 @@ def validate_document(path: Path, document: Any, *args: str) -> None:
     assert "internal error" not in text
 
 
+@pytest.mark.parametrize("loader", YAML_LOADERS)
 @FUZZ
 @given(VALUES)
-def test_validate_any_document(project: Path, document: Any) -> None:
-    validate_document(project / "any.yaml", document)
+def test_validate_any_document(project: Path, loader: str, document: Any) -> None:
+    with yaml_loader(loader):
+        validate_document(project / "any.yaml", document)
 
 
+@pytest.mark.parametrize("loader", YAML_LOADERS)
 @FUZZ
 @given(FLOWFLEET_CONFIG)
 @example(
@@ -298,10 +311,12 @@ def test_validate_any_document(project: Path, document: Any) -> None:
         "deployments": [{"name": "daily", "entrypoint": "flows/hello.py:hello"}],
     }
 )
-def test_validate_flowfleet_shaped_document(project: Path, document: Any) -> None:
-    validate_document(project / "flowfleet.yaml", document)
+def test_validate_flowfleet_shaped_document(project: Path, loader: str, document: Any) -> None:
+    with yaml_loader(loader):
+        validate_document(project / "flowfleet.yaml", document)
 
 
+@pytest.mark.parametrize("loader", YAML_LOADERS)
 @FUZZ
 @given(LEGACY_CONFIG)
 @example(
@@ -315,8 +330,9 @@ def test_validate_flowfleet_shaped_document(project: Path, document: Any) -> Non
         ]
     }
 )
-def test_validate_legacy_shaped_document(project: Path, document: Any) -> None:
-    validate_document(project / "dev.yaml", document)
+def test_validate_legacy_shaped_document(project: Path, loader: str, document: Any) -> None:
+    with yaml_loader(loader):
+        validate_document(project / "dev.yaml", document)
 
 
 # ---------------------------------------------------------------- (c) merge keys
@@ -356,6 +372,7 @@ def merge_document(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
     return "\n".join(lines) + "\n", {"anchors": resolved, "target": {**target, **own}}
 
 
+@pytest.mark.parametrize("loader", YAML_LOADERS)
 @FUZZ
 @given(merge_document())
 @example(
@@ -372,8 +389,9 @@ def merge_document(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         {"anchors": [{}, {"ka": 0}, {"ka": 1}], "target": {"ka": 0}},
     )
 )
-def test_merge_keys_mean_what_yaml_says(case: tuple[str, dict[str, Any]]) -> None:
+def test_merge_keys_mean_what_yaml_says(loader: str, case: tuple[str, dict[str, Any]]) -> None:
     """Keys next to '<<' win, then the merged mappings from left to right (YAML's merge-key
     rules; where PyYAML departs from them, flowfleet follows the rules)."""
     text, expected = case
-    assert parse_document(text.encode(), "m.yaml", environ={}).data == expected
+    with yaml_loader(loader):
+        assert parse_document(text.encode(), "m.yaml", environ={}).data == expected

@@ -3,6 +3,9 @@ format applies through the Prefect settings in force."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from flowfleet.cli.main import dispatch
@@ -34,9 +37,15 @@ deployments:
         assert deployments_of(project.servers.url(env), project.flow) == []
 
 
+@pytest.mark.parametrize("settings", ["environment", "profile"])
 def test_legacy_file_applies_through_prefect_api_url(
-    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    settings: str,
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """A file without api_url goes to the server of the Prefect settings in force: from
+    PREFECT_API_URL, or from the active profile (read without importing Prefect)."""
     legacy = project.root / "prod.yaml"
     legacy.write_text(
         "ib-block: ecs-task/prod\n"
@@ -49,7 +58,13 @@ def test_legacy_file_applies_through_prefect_api_url(
         "    version: '2'\n"
         "    work_pool: {name: shared-pool, work_queue_name: prod}\n"
     )
-    monkeypatch.setenv("PREFECT_API_URL", project.servers.url("prod"))
+    if settings == "environment":
+        monkeypatch.setenv("PREFECT_API_URL", project.servers.url("prod"))
+    else:
+        home = Path(os.environ["PREFECT_HOME"])  # a throwaway one (tests/conftest.py)
+        (home / "profiles.toml").write_text(
+            f'active = "prod"\n[profiles.prod]\nPREFECT_API_URL = "{project.servers.url("prod")}"\n'
+        )
 
     assert dispatch(["apply", "-f", str(legacy), "--yes"]) == 0
     err = capsys.readouterr().err

@@ -9,7 +9,7 @@ import sys
 import unicodedata
 import zoneinfo
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import ModuleType
 
@@ -51,9 +51,15 @@ def cron(value: str) -> str:
         raise ValueError(
             f"cron {shown(value)}: random (R) and hashed (H) expressions are unsupported"
         )
-    if value.strip().lower() == "@reboot" or not _croniter().croniter.is_valid(value):
+    if value.strip().lower() == "@reboot" or not _valid_cron(value):
         raise ValueError(f"invalid cron expression {shown(value)}{_out_of_range(fields)}")
     return value
+
+
+@lru_cache(maxsize=4096)
+def _valid_cron(value: str) -> bool:
+    """croniter's verdict, once per expression (many deployments share one)."""
+    return bool(_croniter().croniter.is_valid(value))
 
 
 def _out_of_range(fields: list[str]) -> str:

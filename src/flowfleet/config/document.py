@@ -4,6 +4,9 @@ PyYAML's composer gives nodes with marks; we convert them ourselves so that ever
 can be traced back to `file:line:column`, duplicate keys are errors, only plain YAML tags
 are accepted (nothing is ever constructed from a `!!python/...` tag), alias expansion is
 bounded, and `${VAR}` references are substituted from the process environment.
+
+Nodes come from `composer.compose`: libyaml's where they are what PyYAML's own loader
+gives, else (and for every error) PyYAML's pure-Python loader's.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from flowfleet.config import composer
 from flowfleet.config.checks import shown
 from flowfleet.errors import ConfigError, Location
 
@@ -30,6 +34,7 @@ MAX_KEY_LENGTH = 1024  # as for YAML's plain keys; longer ones (`? key`) would f
 
 _TAG = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_TAG}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_TAG_VALUES = {"int": "an integer", "float": "a number", "bool": "true or false"}
 _VAR = re.compile(r"\$(\$?)\{([^}]*)\}")
 _VAR_BODY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.DOTALL)
 
@@ -104,9 +109,9 @@ def parse_document(raw: bytes, file: str, environ: Mapping[str, str] | None = No
     """Parse YAML bytes from `file` (the name used in messages)."""
     text = _decode(raw, file)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = composer.compose(text)
     except yaml.MarkedYAMLError as exc:
-        raise _yaml_error(exc, file) from None
+        raise composer.syntax_error(exc, file) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"not valid YAML: {exc}", Location(file, 1, 1)) from None
     except RecursionError:
@@ -118,7 +123,10 @@ def parse_document(raw: bytes, file: str, environ: Mapping[str, str] | None = No
             "(and 'environments:' in the flowfleet format)",
             Location(file, 1, 1),
         )
-    _check_expansion(root, file)
+    # Without an anchor (`&`) there is no alias: no node is shared, and the document
+    # expands to its node count, which is far quicker to count than sizes to compute.
+    if "&" in text or _count_nodes(root) > MAX_NODES:
+        _check_expansion(root, file)
     document = Document(file=file, data=None)
     converter = _Converter(document, os.environ if environ is None else environ)
     document.data = converter.convert(root, ())
@@ -155,35 +163,6 @@ def _too_deep(text: str, file: str) -> ConfigError:
     return ConfigError(f"nesting deeper than {MAX_DEPTH} levels; flatten the file", location)
 
 
-def _yaml_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
-    """PyYAML's message, rephrased for the common mistakes, at the most useful place."""
-    problem = (exc.problem or "invalid YAML").strip()
-    context = (exc.context or "").strip()
-    at, opened = exc.problem_mark, exc.context_mark
-    if "'\\t'" in problem or "'\t'" in problem:
-        message = "a tab is used for indentation; YAML indents with spaces only"
-    elif opened is not None and context.startswith("while parsing a flow ") and at is not None:
-        bracket = "[" if "sequence" in context else "{"
-        found = problem.replace("but got", "but found")
-        where = f"on line {at.line + 1}, column {at.column + 1}"
-        message, at = f"this '{bracket}' is never closed; {found} {where}", opened
-    elif opened is not None and "quoted scalar" in context and "end of stream" in problem:
-        quote = opened.buffer[opened.pointer] if opened.buffer else '"'
-        message, at = f"this quoted string is never closed; add the closing '{quote}'", opened
-    elif "<block end>" in problem and opened is not None and "block" in context:
-        message = (
-            "bad indentation: this line is indented less than the lines of the mapping it "
-            f"belongs to (line {opened.line + 1}); line it up with them"
-        )
-    elif context and problem.startswith("but "):  # "expected X" + "but found Y"
-        message = f"{context}, {problem}"
-    else:
-        message = f"{problem} ({context})" if context else problem
-    mark = at or opened
-    location = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
-    return ConfigError(f"YAML syntax error: {message}", location)
-
-
 def _check_expansion(root: Node, file: str) -> None:
     """Refuse alias bombs and recursive aliases before expanding anything: count the values
     the document expands to, sharing the count of each node reached through aliases."""
@@ -214,6 +193,16 @@ def _check_expansion(root: Node, file: str) -> None:
         in_progress.add(key)
         stack.append((node, True))
         stack.extend((child, False) for child in children if id(child) not in sizes)
+
+
+def _count_nodes(root: Node) -> int:
+    count, stack = 0, [root]
+    while stack:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, (MappingNode, SequenceNode)):
+            stack.extend(_children(node))
+    return count
 
 
 def _children(node: Node) -> list[Node]:
@@ -350,7 +339,14 @@ class _Converter:
         tag = node.tag.removeprefix(_TAG)
         if tag in ("str", "timestamp"):
             return self._substitute(str(node.value), path, node)
-        value = self.constructor.construct_object(node)
+        try:
+            value = self.constructor.construct_object(node)
+        except (ValueError, IndexError, KeyError):  # `!!int x`, `!!float`, `!!bool maybe`
+            raise ConfigError(
+                f"{shown(node.value) if node.value else 'an empty value'} is not a valid "
+                f"!!{tag}; remove the tag, or write {_TAG_VALUES.get(tag, 'a ' + tag)}",
+                self._location(node),
+            ) from None
         if tag == "int":
             number: YamlInt | YamlFloat = YamlInt(value)
         elif tag == "float":

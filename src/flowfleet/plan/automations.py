@@ -21,8 +21,9 @@ from flowfleet.plan.items import differing
 TRIGGER_TAG = "flowfleet:trigger"
 AutomationChange = Change[Item, Item]
 Ref = tuple[str, str]  # (what is referred to: deployment, work_pool, ...; its name)
-SET_FIELDS = ("after", "expect", "for_each")
-OLDER_SERVERS_DROP: dict[str, dict[str, Any]] = {"change-flow-run-state": {"force": False}}  # sets in Prefect, lists on the wire
+SET_FIELDS = ("after", "expect", "for_each")  # sets in Prefect, lists on the wire
+# Action fields an older server does not keep, with the value they then count as.
+OLDER_SERVERS_DROP: dict[str, dict[str, Any]] = {"change-flow-run-state": {"force": False}}
 
 
 def desired_automations(

@@ -10,6 +10,7 @@ from flowfleet.config.models import Environment
 from flowfleet.errors import FlowfleetError
 from flowfleet.model.target import Target
 from flowfleet.server.local import LocalServer
+from flowfleet.server.prefect_settings import PrefectApi, read_prefect_api
 
 
 class ConnectionError_(FlowfleetError):
@@ -48,16 +49,22 @@ def _api_key(name: str, variable: str | None) -> str | None:
 
 
 def _from_prefect_settings(name: str, key: str | None) -> Target:
-    """The Prefect settings in force: PREFECT_API_URL / PREFECT_API_KEY / the profile."""
-    from prefect.settings import Settings
-
-    settings = Settings()  # read now: the environment and the active profile
-    url = settings.api.url
-    if not url:
+    """The Prefect settings in force (PREFECT_API_URL, .env, prefect.toml, pyproject.toml,
+    the active profile; see prefect_settings), read without importing Prefect."""
+    settings = read_prefect_api()
+    if settings.url is None or not settings.url.value:
         raise ConnectionError_(
-            f"environment '{name}' has no api_url and PREFECT_API_URL is not set (nor in "
-            "the active Prefect profile); set api_url in the config, export PREFECT_API_URL, "
-            "or declare the environment 'local: true'"
+            f"environment '{name}' has no api_url, and {_why_no_url(settings)}; set api_url "
+            "in the config, export PREFECT_API_URL, or declare the environment 'local: true'"
         )
-    secret = settings.api.key.get_secret_value() if settings.api.key is not None else None
-    return Target(name, str(url).rstrip("/"), key or secret)
+    secret = settings.key.value if settings.key is not None else None
+    return Target(name, settings.url.value.rstrip("/"), key or secret or None)
+
+
+def _why_no_url(settings: PrefectApi) -> str:
+    if settings.url is not None:  # set, but to ""
+        return f"the Prefect settings give an empty API URL ({settings.url.source})"
+    return (
+        "no Prefect setting gives one (not the environment's PREFECT_API_URL, .env, "
+        f"prefect.toml, pyproject.toml, or {settings.profile})"
+    )
