@@ -66,7 +66,7 @@ def import_(
     """Convert a Prefect prefect.yaml, or per-environment files, into flowfleet.yaml.
 
     A prefect.yaml: anchors and aliases are resolved, {{ $VAR }} becomes ${VAR}; what has
-    no flowfleet equivalent (build and push steps, triggers, other placeholders) is
+    no flowfleet equivalent (build and push steps, other placeholders) is
     reported on stderr with its file:line:column. Entrypoints are kept as written: put the
     result where prefect deploy runs (usually next to prefect.yaml).
 
