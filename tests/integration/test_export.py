@@ -118,6 +118,11 @@ def _prefect_yaml(project: Project, pool: str) -> dict[str, Any]:
 def _prefect_deploy(project: Project, url: str, pool: str) -> None:
     path = project.root / "prefect.yaml"
     path.write_text(yaml.safe_dump(_prefect_yaml(project, pool), sort_keys=False))
+    prefect_deploy(project, url)
+
+
+def prefect_deploy(project: Project, url: str) -> None:
+    """`prefect deploy --all` of the project's prefect.yaml against the server at `url`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(PREFECT_API_URL=url, PYTHONPATH=str(SHIM), DO_NOT_TRACK="1")
     prefect = Path(sys.executable).parent / "prefect"

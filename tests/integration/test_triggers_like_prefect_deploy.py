@@ -4,10 +4,6 @@ owner), except the ids (and flowfleet's ownership tags)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +12,7 @@ import yaml
 from flowfleet.cli.main import dispatch
 from flowfleet.plan.automations import normal_trigger
 from tests.integration.conftest import Project, api, read_deployment
-from tests.integration.test_export import SHIM
+from tests.integration.test_export import prefect_deploy
 
 pytestmark = pytest.mark.xdist_group("servers")
 
@@ -66,21 +62,6 @@ def _prefect_yaml(project: Project) -> dict[str, Any]:
     }
 
 
-def _prefect_deploy(project: Project, url: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    env.update(PREFECT_API_URL=url, PYTHONPATH=str(SHIM), DO_NOT_TRACK="1")
-    prefect = Path(sys.executable).parent / "prefect"
-    done = subprocess.run(
-        [str(prefect), "--no-prompt", "deploy", "--all"],
-        cwd=project.root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
 def _owned_by(url: str, deployment_id: str) -> list[dict[str, Any]]:
     found = api(url, "GET", f"/automations/related-to/prefect.deployment.{deployment_id}")
     return sorted(found, key=lambda a: a["name"])
@@ -109,7 +90,7 @@ def test_imported_triggers_apply_as_prefect_deploy_makes_them(
     dev, prod = project.servers.url("dev"), project.servers.url("prod")
     prefect_yaml = project.root / "prefect.yaml"
     prefect_yaml.write_text(yaml.safe_dump(_prefect_yaml(project), sort_keys=False))
-    _prefect_deploy(project, dev)
+    prefect_deploy(project, dev)
     theirs_deployment = read_deployment(dev, project.flow, "evented")
     assert theirs_deployment is not None
 
