@@ -73,8 +73,11 @@ def pull_steps(root: Path) -> list[dict[str, Any]]:
     return [{step: {"directory": str(root)}}]
 
 
-def write_flowfleet(root: Path, deployments: list[Spec]) -> Path:
-    """flowfleet.yaml (JSON is YAML) for one environment whose URL is $BENCH_API_URL."""
+def write_flowfleet(root: Path, deployments: list[Spec], *, from_settings: bool = False) -> Path:
+    """flowfleet.yaml (JSON is YAML) for one environment whose URL is $BENCH_API_URL, or
+    (`from_settings`) without `api_url`: the server comes from the Prefect settings in
+    force, as in a CI job that sets PREFECT_API_URL."""
+    environment = {} if from_settings else {"api_url": "${BENCH_API_URL}"}
     config = {
         "project": "bench",
         "defaults": {
@@ -82,7 +85,7 @@ def write_flowfleet(root: Path, deployments: list[Spec]) -> Path:
             "work_pool": {"name": POOL},
             "pull_steps": pull_steps(root),
         },
-        "environments": {ENVIRONMENT: {"api_url": "${BENCH_API_URL}"}},
+        "environments": {ENVIRONMENT: environment},
         "deployments": [_flowfleet_deployment(d) for d in deployments],
     }
     path = root / "flowfleet.yaml"

@@ -179,17 +179,25 @@ def prefect_deploy(root: Path, n: int, api_url: str) -> Sample:
 def flowfleet_round(root: Path, n: int, api_url: str) -> list[tuple[str, Sample]]:
     env = _env(root, BENCH_API_URL=api_url)
     project.write_flowfleet(root, project.specs(n))
+    validate = flowfleet(root, env, "validate")
     cold = flowfleet(root, env, "apply", "--yes")
     cold.extra["deployments_on_server"] = count_deployments(api_url)
     unchanged = flowfleet(root, env, "apply", "--yes")
+    project.write_flowfleet(root, project.specs(n), from_settings=True)
+    settings = _env(root, PREFECT_API_URL=api_url)
+    unchanged_settings = flowfleet(root, settings, "apply", "--yes")
+    plan_settings = flowfleet(root, settings, "plan")
     project.write_flowfleet(root, project.specs(n, project.changed_every(n)))
     changed = flowfleet(root, env, "apply", "--yes")
     plan = flowfleet(root, env, "plan")
     return [
+        ("flowfleet validate", validate),
         ("flowfleet apply (cold)", cold),
         ("flowfleet apply (unchanged)", unchanged),
+        ("flowfleet apply (unchanged, PREFECT_API_URL)", unchanged_settings),
         ("flowfleet apply (1 % changed)", changed),
         ("flowfleet plan (unchanged)", plan),
+        ("flowfleet plan (unchanged, PREFECT_API_URL)", plan_settings),
     ]
 
 
