@@ -4,15 +4,20 @@ flowfleet.yaml and warnings, and that the imported triggers render to the automa
 
 from __future__ import annotations
 
+import copy
 import json
 import textwrap
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import prefect
 import pytest
 import yaml
+from packaging.version import Version
 from prefect.cli.deploy._triggers import _initialize_deployment_triggers
+from pydantic import TypeAdapter
 
 from flowfleet.cli.main import dispatch
 from flowfleet.plan.automations import named, normal_trigger
@@ -267,7 +272,7 @@ def test_imported_triggers_render_as_prefect_deploy_creates_them(
     specs = yaml.safe_load(VALID)["deployments"][0]["triggers"]
     deployment_id = uuid.uuid4()
     expected = []
-    for trigger in _initialize_deployment_triggers("nightly", specs):
+    for trigger in _prefect_triggers(specs):
         trigger.set_deployment_id(deployment_id)
         expected.append(_comparable(trigger.as_automation().model_dump(mode="json")))
     names = {str(deployment_id): "orders/nightly"}
@@ -280,6 +285,21 @@ def test_imported_triggers_render_as_prefect_deploy_creates_them(
         "nightly__automation_3",
         "nightly__automation_4",
     ]
+
+
+def _prefect_triggers(specs: list[dict[str, Any]]) -> list[Any]:
+    """Prefect's own triggers of the specs. Prefect 3.4 compares a Proactive trigger's
+    `within` written as a duration text (`PT1H`) with a timedelta and fails (its `prefect
+    deploy` of such a file fails too): there, the same triggers with durations in seconds."""
+    try:
+        return list(_initialize_deployment_triggers("nightly", copy.deepcopy(specs)))
+    except TypeError:
+        assert Version(prefect.__version__) < Version("3.9")
+        seconds = TypeAdapter(timedelta)
+        for spec in specs:
+            if isinstance(spec.get("within"), str):
+                spec["within"] = seconds.validate_python(spec["within"]).total_seconds()
+        return list(_initialize_deployment_triggers("nightly", specs))
 
 
 def _comparable(automation: dict[str, Any]) -> dict[str, Any]:
