@@ -102,11 +102,12 @@ def test_sigkill_mid_apply_then_restart_converges(tmp_path: Path) -> None:
         assert code == 1, out + err
         assert summary is not None, out + err
         done, failed, not_attempted = (int(n) for n in summary.groups())
-        # Failed: the write in flight when the server died, and any that a dying server
+        # Failed: the writes in flight when the server died, and any that a dying server
         # still accepted and dropped (the client stops after a refusal or
-        # DROPS_BEFORE_UNREACHABLE drops); the rest were never sent.
+        # DROPS_BEFORE_UNREACHABLE drops); none when the kill fell between two requests
+        # and the next one was refused. The rest were never sent.
         assert done >= KILL_AT and done + failed + not_attempted == 500
-        assert 1 <= failed <= DROPS_BEFORE_UNREACHABLE
+        assert 0 <= failed <= DROPS_BEFORE_UNREACHABLE and not_attempted >= 1
         assert (
             f"dev: apply incomplete: {done} changes done, {failed} failed, {not_attempted} not "
             "attempted (the server stopped answering); fix the cause, then run apply again: "
