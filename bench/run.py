@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     _interrupt_on_signals()
     os.environ.update(DO_NOT_TRACK="1", PREFECT_SERVER_ANALYTICS_ENABLED="false")
     work = Path(tempfile.mkdtemp(prefix="flowfleet-bench-"))
+    compile_bytecode()
     data: dict[str, Any] = {"machine": report.machine(), "args": _args_json(args), "rows": []}
     data["started"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     try:
@@ -72,6 +73,18 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
         write_results(args.out, data)
     return 0
+
+
+def compile_bytecode() -> None:
+    """Byte-compile flowfleet and the installed packages, as `pip install` does: an
+    editable install (and uv, by default) leaves them uncompiled, and where
+    PYTHONDONTWRITEBYTECODE is set every timed command compiled its imports again
+    (~1 s of CPU per command, measured on flowfleet plan)."""
+    import compileall
+    import sysconfig
+
+    for folder in (REPO / "src", Path(sysconfig.get_paths()["purelib"])):
+        compileall.compile_dir(folder, quiet=2)
 
 
 def _interrupt_on_signals() -> None:

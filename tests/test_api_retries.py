@@ -13,7 +13,7 @@ import pytest
 from flowfleet.model.target import Target
 from flowfleet.server import api as api_module
 from flowfleet.server.api import NotAttempted, connect
-from flowfleet.server.pacing import deadline_in
+from flowfleet.server.pacing import AdaptiveLimit, deadline_in
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -29,7 +29,9 @@ def _answers(*responses: httpx.Response) -> tuple[Handler, list[httpx.Request]]:
     return handle, seen
 
 
-def _call(handler: Handler, monkeypatch: pytest.MonkeyPatch) -> tuple[list[float], int, Any]:
+def _call(
+    handler: Handler, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[float], AdaptiveLimit, Any]:
     """One GET through the Api; the waits it slept and its concurrency limit after."""
     waits: list[float] = []
 
@@ -38,11 +40,11 @@ def _call(handler: Handler, monkeypatch: pytest.MonkeyPatch) -> tuple[list[float
 
     monkeypatch.setattr(api_module.asyncio, "sleep", sleep)
 
-    async def go() -> tuple[int, Any]:
+    async def go() -> tuple[AdaptiveLimit, Any]:
         target = Target("dev", "http://prefect.test/api")
         async with connect(target, transport=httpx.MockTransport(handler)) as api:
             answer = await api.call("GET", "/x")
-            return api.limit.limit, answer
+            return api.limit, answer
 
     limit, answer = asyncio.run(go())
     return waits, limit, answer
@@ -58,7 +60,7 @@ def test_only_the_servers_back_pressure_lowers_the_limit(monkeypatch: pytest.Mon
     for status in (500, 502, 504):
         handler, _ = _answers(httpx.Response(status))
         waits, limit, _ = _call(handler, monkeypatch)
-        assert limit == 4 and len(waits) == 1, status  # retried, limit kept
+        assert limit.maximum == 16 and len(waits) == 1, status  # retried, may still grow
     for response in (
         httpx.Response(503),
         httpx.Response(429),
@@ -66,7 +68,7 @@ def test_only_the_servers_back_pressure_lowers_the_limit(monkeypatch: pytest.Mon
     ):
         handler, _ = _answers(response)
         _, limit, _ = _call(handler, monkeypatch)
-        assert limit == 2, response  # halved
+        assert (limit.limit, limit.maximum) == (1, 1), response  # one at a time, for good
 
 
 def test_a_slow_answer_is_retried_and_does_not_mark_the_server_down(
@@ -82,7 +84,7 @@ def test_a_slow_answer_is_retried_and_does_not_mark_the_server_down(
         return httpx.Response(200, json={"ok": True})
 
     waits, limit, answer = _call(slow_once, monkeypatch)
-    assert answer == {"ok": True} and len(waits) == 1 and limit == 4
+    assert answer == {"ok": True} and len(waits) == 1 and limit.maximum == 16
 
 
 def test_a_request_after_the_deadline_is_not_sent(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime, timedelta, tzinfo
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -274,3 +275,50 @@ def test_a_plan_made_before_the_lock_stands_only_if_no_apply_wrote_since(
     assert seen[0].held
     api(project.servers.url("dev"), "DELETE", f"/variables/{held['id']}")
     assert lock.written_since(mine, seen)  # it may have written after we read
+
+
+def test_renewals_wait_their_turn_behind_the_writes_of_an_apply(project: Project) -> None:
+    """A SQLite-backed server takes one writer: renewals sent beside an apply's writes
+    were refused (503) again and again. They go through the apply's queue instead: no
+    request overlaps another, none is refused, and the renewals land between the writes."""
+    import asyncio
+    import uuid
+
+    from flowfleet.model.target import Target
+    from flowfleet.server import lock, wire
+    from flowfleet.server.api import connect
+    from tests.faults.proxy import FaultPlan, FaultProxy
+
+    upstream = project.servers.url("dev").removesuffix("/api")
+    with FaultProxy(upstream, FaultPlan()) as proxy:
+        target = Target("dev", proxy.url, local=True)  # a local server: one writer
+        mine = lock.Lease(target, lock_name(project.root.name, "dev"), "flowfleet:t", "run")
+
+        def renew_while_writing() -> None:
+            for _ in range(4):
+                asyncio.run(lock._renew(mine))
+
+        async def write() -> None:
+            async with connect(target) as api:
+                prefix = uuid.uuid4().hex[:8]
+                flows = [wire.FlowCreate(name=f"turn-{prefix}-{i}") for i in range(40)]
+                writes = [asyncio.create_task(api.call("POST", "/flows/", f)) for f in flows]
+                while not any(s.path == "/api/flows/" for s in proxy.log):
+                    await asyncio.sleep(0.01)
+                renewer = threading.Thread(target=renew_while_writing)
+                renewer.start()
+                await asyncio.gather(*writes)
+                await asyncio.to_thread(renewer.join)
+
+        with lock.holding([mine], timeout=0):
+            asyncio.run(write())
+        log = [s for s in proxy.log if s.method in ("POST", "PATCH") and "/filter" not in s.path]
+
+    writes = [s for s in log if s.path == "/api/flows/"]
+    renewals = [s for s in log if s.method == "PATCH" and s.path.startswith("/api/variables/")]
+    assert len(writes) == 40 and len(renewals) == 4
+    assert all(s.status in (200, 201, 204) for s in log), [(s.path, s.status) for s in log]
+    ordered = sorted(log, key=lambda s: s.arrived)
+    assert all(b.arrived >= a.answered for a, b in pairwise(ordered))
+    last_write = max(s.arrived for s in writes)
+    assert any(r.arrived < last_write for r in renewals)  # sent while the writes went on

@@ -22,11 +22,10 @@ nothing more is sent, and requests in flight end at it.
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
 import random
-import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable
+import re
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -34,21 +33,22 @@ from typing import Any, TypeVar
 
 import httpx
 
-from flowfleet._version import __version__
 from flowfleet.errors import FlowfleetError
 from flowfleet.model.target import Target
 from flowfleet.server import wire
+from flowfleet.server.client_settings import headers, request_timeout, tls_context
 from flowfleet.server.connection import ConnectionError_
 from flowfleet.server.pacing import CURRENT_DEADLINE, AdaptiveLimit, Deadline, DeadlineReached
+from flowfleet.server.turns import writing_to
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 PRESSURE_STATUSES = frozenset({429, 503})  # the server's own back-pressure
 MAYBE_APPLIED_STATUSES = frozenset({500, 502, 504})  # the server (or a proxy) may have acted
 MAX_ATTEMPTS = 8
-REQUEST_TIMEOUT = 60.0  # Prefect's default for PREFECT_API_REQUEST_TIMEOUT
 CONNECT_TIMEOUT = 10.0
 DROPS_BEFORE_UNREACHABLE = 3
 PAGE = 200  # the server's maximum page size
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 Item = TypeVar("Item", bound=wire.Response)
 
 
@@ -91,7 +91,7 @@ class Api:
         self.client = client
         self.limit = limit
         self.deadline = deadline
-        self.request_timeout = _request_timeout()
+        self.request_timeout = request_timeout()
         self.stats = Stats()
         self.connected = False  # a connection error before any answer is not transient
         self.down: FlowfleetError | None = None  # set once the server has stopped answering
@@ -100,6 +100,7 @@ class Api:
         # (probing) try again; the others wait for it to answer again or to be down.
         self._reachable = asyncio.Event()
         self._reachable.set()
+        self._sending: set[asyncio.Task[Any]] = set()  # tasks with a request under way
 
     async def call(
         self,
@@ -108,6 +109,7 @@ class Api:
         json: wire.Body | None = None,
         *,
         lookup: Lookup | None = None,
+        first: bool = False,
     ) -> Any:
         """One request with a typed body (see flowfleet.server.wire); the answer's JSON. Transient
         failures are retried, others raise a FlowfleetError (NotAttempted if it was never
@@ -125,7 +127,7 @@ class Api:
                 if found is not None:
                     return found
             try:
-                return await self._send(method, path, payload, attempt, probing=probing)
+                return await self._send(method, path, payload, attempt, probing, first)
             except _Transient as transient:
                 maybe_applied = maybe_applied or transient.maybe_applied
                 reached = reached or transient.reached
@@ -188,9 +190,29 @@ class Api:
         return error
 
     async def _send(
-        self, method: str, path: str, json: Any, attempt: int = 1, *, probing: bool = False
+        self, method: str, path: str, json: Any, attempt: int, probing: bool, first: bool
     ) -> Any:
-        async with self._turn(probing):
+        task = asyncio.current_task()
+        assert task is not None
+        self._sending.add(task)
+        try:
+            return await self._send_in_turn(method, path, json, attempt, probing, first)
+        finally:
+            self._sending.discard(task)
+
+    async def settle(self) -> None:
+        """Cancel the requests that other tasks still have under way, and wait for them:
+        none outlives the connection (when one read of a plan fails, its siblings' are
+        still going)."""
+        others = [t for t in self._sending if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
+    async def _send_in_turn(
+        self, method: str, path: str, json: Any, attempt: int, probing: bool, first: bool
+    ) -> Any:
+        async with self._turn(probing, first):
             if self._past_deadline():
                 self._deadline_error()
             if self.down is not None:
@@ -203,32 +225,13 @@ class Api:
             timeout = httpx.Timeout(
                 min(self.request_timeout, remaining), connect=min(CONNECT_TIMEOUT, remaining)
             )
+            sent = time.monotonic()
             try:
                 response = await self.client.request(
                     method, path.lstrip("/"), json=json, timeout=timeout
                 )
             except httpx.TransportError as exc:
-                unreachable = ConnectionError_(
-                    f"environment '{self.target.environment}': cannot reach "
-                    f"{self.target.url} ({type(exc).__name__}: {exc or 'no answer'})"
-                )
-                refused = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-                never_sent = refused or isinstance(exc, httpx.PoolTimeout)
-                if refused and not self.connected:
-                    self.down = unreachable  # never reached at all: fail fast
-                    raise unreachable from None
-                # A slow or lost answer (a timeout, one connection dropped mid-request) is
-                # retried while the other requests go on; a server that cannot be
-                # connected to, or drops several requests in a row, is not answering.
-                slow = isinstance(exc, httpx.TimeoutException)
-                self._dropped = 0 if slow else self._dropped + 1
-                silent = refused or self._dropped >= DROPS_BEFORE_UNREACHABLE
-                raise _Transient(
-                    unreachable,
-                    unreachable=silent,
-                    maybe_applied=not never_sent,
-                    reached=not never_sent,
-                ) from None
+                raise self._transport_failure(exc) from None
         self.connected = True
         self._dropped = 0
         self._reachable.set()
@@ -244,16 +247,37 @@ class Api:
                     reached=True,
                 )
             raise error
-        self.limit.succeeded()
+        self.limit.succeeded(f"{method} {_ID.sub('{id}', path)}", time.monotonic() - sent)
         return response.json() if response.content else None
 
+    def _transport_failure(self, exc: httpx.TransportError) -> Exception:
+        """What a request that got no answer raises: a slow or lost answer (a timeout, one
+        connection dropped mid-request) is retried while the other requests go on; a
+        server that cannot be connected to, or drops several requests in a row, is not
+        answering; one never reached at all fails at once."""
+        unreachable = ConnectionError_(
+            f"environment '{self.target.environment}': cannot reach "
+            f"{self.target.url} ({type(exc).__name__}: {exc or 'no answer'})"
+        )
+        refused = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+        never_sent = refused or isinstance(exc, httpx.PoolTimeout)
+        if refused and not self.connected:
+            self.down = unreachable
+            return unreachable
+        slow = isinstance(exc, httpx.TimeoutException)
+        self._dropped = 0 if slow else self._dropped + 1
+        silent = refused or self._dropped >= DROPS_BEFORE_UNREACHABLE
+        return _Transient(
+            unreachable, unreachable=silent, maybe_applied=not never_sent, reached=not never_sent
+        )
+
     @asynccontextmanager
-    async def _turn(self, probing: bool) -> AsyncIterator[None]:
+    async def _turn(self, probing: bool, first: bool) -> AsyncIterator[None]:
         """A slot under the limit; while the server does not answer, only for probing."""
         while True:
             if not probing:
                 await self._reachable.wait()
-            async with self.limit.slot():
+            async with self.limit.slot(first=first):
                 if probing or self._reachable.is_set():
                     yield
                     return
@@ -332,43 +356,28 @@ def _detail(response: httpx.Response) -> str:
 async def connect(
     target: Target,
     *,
-    concurrency: int = 4,
+    concurrency: int = 16,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> AsyncIterator[Api]:
     """An Api for `target`. `transport` is a seam for tests (an `httpx.MockTransport`
     standing in for the server); None, the default, is httpx's own network transport."""
     async with httpx.AsyncClient(
         base_url=f"{target.url.rstrip('/')}/",
-        headers=_headers(target),
-        verify=_verify(),
-        timeout=httpx.Timeout(_request_timeout(), connect=CONNECT_TIMEOUT),
+        headers=headers(target),
+        verify=tls_context(),
+        timeout=httpx.Timeout(request_timeout(), connect=CONNECT_TIMEOUT),
         transport=transport,
     ) as client:
-        # A local server is SQLite-backed: one writer at a time from the start.
-        limit = AdaptiveLimit(start=1, maximum=1) if target.local else AdaptiveLimit(concurrency)
-        yield Api(target, client, limit, CURRENT_DEADLINE.get())
+        # A local server is SQLite-backed: one writer at a time from the start; others
+        # start at one too, and grow up to `concurrency` until the server pushes back.
+        limit = AdaptiveLimit(1, 1 if target.local else concurrency)
+        api = Api(target, client, limit, CURRENT_DEADLINE.get())
 
+        def call_first(method: str, path: str, body: Any) -> Coroutine[Any, Any, Any]:
+            return api.call(method, path, body, first=True)
 
-def _request_timeout() -> float:
-    """How long one request waits for its answer: PREFECT_API_REQUEST_TIMEOUT, as for
-    Prefect's own client (a slow answer is then retried)."""
-    try:
-        return max(0.1, float(os.environ.get("PREFECT_API_REQUEST_TIMEOUT", REQUEST_TIMEOUT)))
-    except ValueError:
-        return REQUEST_TIMEOUT
-
-
-def _headers(target: Target) -> dict[str, str]:
-    headers = {"User-Agent": f"flowfleet/{__version__}"}
-    auth = os.environ.get("PREFECT_API_AUTH_STRING")
-    if target.api_key:
-        headers["Authorization"] = f"Bearer {target.api_key}"
-    elif auth:
-        headers["Authorization"] = f"Basic {base64.b64encode(auth.encode()).decode()}"
-    return headers
-
-
-def _verify() -> ssl.SSLContext | str | bool:
-    if os.environ.get("PREFECT_API_TLS_INSECURE_SKIP_VERIFY", "").lower() in ("1", "true"):
-        return False
-    return os.environ.get("PREFECT_API_SSL_CERT_FILE") or True
+        with writing_to(target.url, call_first):
+            try:
+                yield api
+            finally:
+                await api.settle()

@@ -39,8 +39,9 @@ from typing import Any
 from flowfleet.errors import FlowfleetError
 from flowfleet.model.target import Target
 from flowfleet.server import wire
-from flowfleet.server.api import ApiError, connect
+from flowfleet.server.api import ApiError, NotAttempted, connect
 from flowfleet.server.pacing import deadline_in
+from flowfleet.server.turns import NoWriter, send_in_turn
 from flowfleet.server.variables import variable_name
 
 LEASE_SECONDS = 60.0
@@ -200,9 +201,16 @@ def _renew_until(leases: list[Lease], stop: threading.Event, say: Callable[[str]
 
 
 async def _renew(lease: Lease) -> None:
-    async with connect(lease.target) as api:
-        body = wire.VariableUpdate(value=_value(lease))
-        await api.call("PATCH", f"/variables/{lease.variable_id}", body)
+    """Through the apply's own Api when one is writing to that server (its turn comes
+    next; sent beside the apply's writes, a SQLite-backed server refuses one of the
+    two), else on a connection of its own."""
+    body = wire.VariableUpdate(value=_value(lease))
+    path = f"/variables/{lease.variable_id}"
+    try:
+        await send_in_turn(lease.target.url, "PATCH", path, body, timeout=RENEW_EVERY)
+    except (NoWriter, NotAttempted):  # no apply writing, or it stopped sending
+        async with connect(lease.target) as api:
+            await api.call("PATCH", path, body)
 
 
 async def _release(lease: Lease) -> None:
