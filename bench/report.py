@@ -32,8 +32,8 @@ def machine() -> dict[str, Any]:
         "cpu": _cpu_model(),
         "os": platform.platform(),
         "python": platform.python_version(),
-        "prefect": _version("prefect"),
-        "flowfleet": _version("flowfleet"),
+        "prefect": version("prefect"),
+        "flowfleet": version("flowfleet"),
     }
 
 
@@ -44,11 +44,12 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def _version(package: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
+def version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
 
     try:
-        return version(package)
+        return installed(package)
     except PackageNotFoundError:
         return "not installed"
 
@@ -75,7 +76,8 @@ def markdown(data: dict[str, Any]) -> str:
     m = data["machine"]
     lines = [
         f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gb']} GB, {m['os']}; "
-        f"Python {m['python']}, Prefect {m['prefect']}, flowfleet {m['flowfleet']}. "
+        f"Python {m['python']}, Prefect {m['prefect']} (client; servers: Prefect "
+        f"{data.get('server_prefect', m['prefect'])}), flowfleet {m['flowfleet']}. "
         f"Started {data.get('started', '?')}.",
         "",
     ]

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +50,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=3, help="runs per N (the median is reported)")
     parser.add_argument("--runs-large", type=int, default=None, help="runs for N >= 1000")
     parser.add_argument("--servers", default="sqlite,postgres", help="sqlite, postgres or both")
+    parser.add_argument(
+        "--postgres-sizes", default=None, help="N values on PostgreSQL (default: --sizes)"
+    )
+    parser.add_argument(
+        "--server-python",
+        default=None,
+        help="run the servers with this interpreter's Prefect (e.g. the oldest supported "
+        "release: .cache/compat/server-3.4/bin/python after make test-compat); "
+        "default: the project's own",
+    )
     parser.add_argument("--prefect-deploy-max", type=int, default=1000)
     parser.add_argument("--offline-size", type=int, default=10000, help="0 to skip")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -99,7 +110,7 @@ def _interrupt_on_signals() -> None:
 
 
 def run_servers(args: argparse.Namespace, work: Path, data: dict[str, Any]) -> None:
-    sizes = [int(s) for s in args.sizes.split(",") if s]
+    data["server_prefect"] = server_version(args.server_python)
 
     def record(server: str, tool: str, n: int, sample: Sample) -> None:
         data["rows"].append({"server": server, "tool": tool, "n": n, **asdict(sample)})
@@ -113,9 +124,10 @@ def run_servers(args: argparse.Namespace, work: Path, data: dict[str, Any]) -> N
         postgres = _postgres_or_skip(data) if kind == "postgres" else None
         if kind == "postgres" and postgres is None:
             continue
+        sizes = args.postgres_sizes if kind == "postgres" and args.postgres_sizes else args.sizes
         try:
-            _guarded(data, server_read_cost, kind, work, postgres, data)
-            for n in sizes:
+            _guarded(data, server_read_cost, kind, work, args, postgres, data)
+            for n in [int(s) for s in sizes.split(",") if s]:
                 runs = args.runs_large if args.runs_large and n >= 1000 else args.runs
                 for _ in range(runs):
                     _guarded(data, one_round, kind, n, args, work, postgres, record)
@@ -144,13 +156,25 @@ def _postgres_or_skip(data: dict[str, Any]) -> Postgres | None:
         return None
 
 
+def server_version(python: str | None) -> str:
+    """The Prefect version the servers run."""
+    if python is None:
+        return report.version("prefect")
+    command = [python, "-c", "import prefect; print(prefect.__version__)"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def server_read_cost(
-    kind: str, work: Path, postgres: Postgres | None, data: dict[str, Any]
+    kind: str,
+    work: Path,
+    args: argparse.Namespace,
+    postgres: Postgres | None,
+    data: dict[str, Any],
 ) -> None:
     """The server's own cost of returning a deployment with a schedule (see read_cost)."""
     root = work / f"read-cost-{kind}"
     project.write_flows(root)
-    with fresh_servers(work, ["read-cost"], postgres) as urls:
+    with fresh_servers(work, ["read-cost"], postgres, args.server_python) as urls:
         cost = read_cost(urls["read-cost"], root)
     print(f"bench: {kind:8} read cost {cost}", flush=True)
     data.setdefault("read_cost", {})[kind] = cost
@@ -168,7 +192,7 @@ def one_round(
     root = work / f"{kind}-{n}"
     project.write_flows(root)
     names = ["flowfleet", "floor"] + (["deploy"] if n <= args.prefect_deploy_max else [])
-    with fresh_servers(work, names, postgres) as urls:
+    with fresh_servers(work, names, postgres, args.server_python) as urls:
         if "deploy" in urls:
             record(kind, "prefect deploy --all", n, prefect_deploy(root, n, urls["deploy"]))
             again = prefect_deploy(root, n, urls["deploy"])  # the same, unchanged, again

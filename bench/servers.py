@@ -29,8 +29,10 @@ class PostgresUnavailable(Exception):
 class BenchServer(LocalServer):
     """A LocalServer with its own database URL (SQLite file or PostgreSQL database)."""
 
-    def __init__(self, root: Path, name: str, database_url: str | None = None) -> None:
-        super().__init__(root, name)
+    def __init__(
+        self, root: Path, name: str, database_url: str | None = None, python: str | None = None
+    ) -> None:
+        super().__init__(root, name, python=python)
         self.database_url = database_url
 
     def server_environment(self) -> dict[str, str]:
@@ -43,11 +45,15 @@ class BenchServer(LocalServer):
 
 @contextmanager
 def fresh_servers(
-    root: Path, names: list[str], postgres: Postgres | None
+    root: Path, names: list[str], postgres: Postgres | None, python: str | None = None
 ) -> Iterator[dict[str, str]]:
-    """Start one fresh server per name (in parallel), yield their API URLs, stop them."""
+    """Start one fresh server per name (in parallel), yield their API URLs, stop them.
+    `python`: the interpreter of another Prefect installation to run the servers with
+    (e.g. the oldest supported release, from `make test-compat`'s environments)."""
     root = Path(tempfile.mkdtemp(prefix="servers-", dir=root))  # fresh databases every time
-    servers = [BenchServer(root, n, postgres.new_database(n) if postgres else None) for n in names]
+    servers = [
+        BenchServer(root, n, postgres.new_database(n) if postgres else None, python) for n in names
+    ]
     try:
         urls = dict(zip(names, _start_all(servers), strict=True))
         for url in urls.values():
