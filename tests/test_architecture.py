@@ -22,7 +22,7 @@ NETWORK = ("flowfleet.server", "httpx")
 COMMAND_LINE = ("flowfleet.cli", "flowfleet.commands")
 CORE = (*OFFLINE, "server", "apply", "output", "interop")
 TOP_LEVEL_LIMIT = 8
-BASE = {"errors", "_version"}
+BASE = {"errors", "_version", "_aio"}
 # Which stage packages each one may import (docs/architecture.md; each package's docstring).
 MAY_IMPORT: dict[str, set[str]] = {
     "config": BASE,

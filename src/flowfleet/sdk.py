@@ -22,6 +22,7 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from flowfleet._aio import run
 from flowfleet._exports import SDK_NAMES
 from flowfleet.apply.deployments import ApplyResult
 from flowfleet.apply.pipeline import apply_environment, apply_under_lock, plan_all
@@ -186,15 +187,13 @@ def _apply(
         if any(p.has_changes for p in plans):
             before_writes()
         return [
-            asyncio.run(apply_environment(p, None))
-            if p.has_changes
-            else ApplyResult(p.plan.environment)
+            run(apply_environment(p, None)) if p.has_changes else ApplyResult(p.plan.environment)
             for p in plans
         ]
 
     return apply_under_lock(
         desired,
-        lambda: asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview)),
+        lambda: run(plan_all(desired, prune=prune, adopt=adopt, preview=preview)),
         act,
         lock_timeout=lock_timeout,
     )
@@ -213,7 +212,7 @@ def _run(coroutine: Coroutine[Any, Any, T]) -> T:
     except FlowfleetError:
         coroutine.close()
         raise
-    return asyncio.run(coroutine)
+    return run(coroutine)
 
 
 def _no_running_loop() -> None:

@@ -8,11 +8,11 @@ the environment written (see flowfleet.apply.pipeline.apply_under_lock).
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from flowfleet._aio import run
 from flowfleet.apply.pipeline import apply_environment, apply_under_lock, plan_destroy
 from flowfleet.commands.common import check_lock_timeout, check_timeout, load_desired
 from flowfleet.errors import FlowfleetError
@@ -51,7 +51,7 @@ def run_destroy(
     with deadline_in(timeout):
         return apply_under_lock(
             [desired],
-            lambda: [asyncio.run(plan_destroy(desired, preview))],
+            lambda: [run(plan_destroy(desired, preview))],
             lambda plans, before_writes: _destroy(plans[0], yes, as_json, before_writes),
             lock_timeout=lock_timeout,
         )
@@ -68,7 +68,7 @@ def _destroy(
         return 0
     _confirm(yes, len(planned.plan.of(Action.DELETE)))
     before_writes()
-    result = asyncio.run(apply_environment(planned, None))
+    result = run(apply_environment(planned, None))
     for outcome in result.failed:
         err(f"failed: {planned.plan.environment}: {outcome.change.name}: {outcome.error}")
     not_attempted = report.not_attempted_text(result)

@@ -7,13 +7,13 @@ same, so that `plan --adopt` of the file talks to the same server.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from flowfleet._aio import run
 from flowfleet.commands.common import write_new_file
 from flowfleet.config.load import project_slug
 from flowfleet.errors import FlowfleetError
@@ -50,7 +50,7 @@ def run_export(
     _check_name("--project", name, "project")
     connection = _connection(api_url, api_key_env, local)
     target = resolve_target(root, environment, _environment(connection), start_local=True)
-    state = asyncio.run(_read(target, flows))
+    state = run(_read(target, flows))
     if isinstance(state, Prefect2State):
         template, _ = ecs_base_job_template()
         config, warnings = export_prefect2_config(

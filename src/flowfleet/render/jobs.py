@@ -14,13 +14,13 @@ and are left out.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
+from flowfleet._aio import run
 from flowfleet.errors import Problem, ValidationFailed
 from flowfleet.model.resources import Deployment, Infrastructure, WorkPool
 from flowfleet.render.deployments import Rendered
@@ -49,7 +49,7 @@ def render_jobs(desired: Desired) -> list[dict[str, Any]]:
     """One entry per deployment, in config order. Raises ValidationFailed when a job
     configuration cannot be built (as the worker would fail at run time)."""
     references = DeclaredReferences(desired.infrastructure, desired.environment)
-    return asyncio.run(_render_all(desired, desired.deployments, references))
+    return run(_render_all(desired, desired.deployments, references))
 
 
 async def _render_all(
