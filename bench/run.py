@@ -48,7 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000,10000", help="N values, comma-separated")
     parser.add_argument("--runs", type=int, default=3, help="runs per N (the median is reported)")
-    parser.add_argument("--runs-large", type=int, default=None, help="runs for N >= 1000")
+    parser.add_argument("--runs-large", type=int, default=None, help="runs for N >= --large-from")
+    parser.add_argument("--large-from", type=int, default=1000, help="see --runs-large")
     parser.add_argument("--servers", default="sqlite,postgres", help="sqlite, postgres or both")
     parser.add_argument(
         "--postgres-sizes", default=None, help="N values on PostgreSQL (default: --sizes)"
@@ -128,7 +129,7 @@ def run_servers(args: argparse.Namespace, work: Path, data: dict[str, Any]) -> N
         try:
             _guarded(data, server_read_cost, kind, work, args, postgres, data)
             for n in [int(s) for s in sizes.split(",") if s]:
-                runs = args.runs_large if args.runs_large and n >= 1000 else args.runs
+                runs = args.runs_large if args.runs_large and n >= args.large_from else args.runs
                 for _ in range(runs):
                     _guarded(data, one_round, kind, n, args, work, postgres, record)
         finally:

@@ -322,3 +322,47 @@ def test_renewals_wait_their_turn_behind_the_writes_of_an_apply(project: Project
     assert all(b.arrived >= a.answered for a, b in pairwise(ordered))
     last_write = max(s.arrived for s in writes)
     assert any(r.arrived < last_write for r in renewals)  # sent while the writes went on
+
+
+def test_deployments_read_while_validating_are_read_again_if_an_apply_wrote_since(
+    project: Project,
+) -> None:
+    """The early reads (flowfleet.server.early) keep the lock's order: the generation and
+    the lock are read before the deployments, so an apply that writes after them is seen
+    and the plan is made again under the lock."""
+    from flowfleet._aio import run
+    from flowfleet.apply.pipeline import apply_under_lock, plan_all
+    from flowfleet.apply.prefetch import read_early_while_validating
+    from flowfleet.model.target import Target
+    from flowfleet.plan.change import Action
+    from flowfleet.render.validate import load_and_validate
+    from flowfleet.server import early, lock
+
+    url = project.servers.url("dev")
+    assert dispatch(["apply", "-f", str(project.write(DEPLOYMENTS)), "-e", "dev", "--yes"]) == 0
+    config = project.write(DEPLOYMENTS + "  - name: d12\n    entrypoint: flows/main.py:main\n")
+    on_loaded = read_early_while_validating(needs_seen=True)
+    try:
+        desired = load_and_validate([config], ["dev"], on_loaded=on_loaded)
+        key = (url, f"flowfleet:{project.root.name}/dev")
+        early._ENTRIES[key].future.result(timeout=60)  # read: d00-d11
+
+        other = [lock.Lease(Target("dev", url), lock_name(project.root.name, "dev"), "", "b")]
+        with lock.holding(other, timeout=0):  # another apply deletes d05 meanwhile
+            lock.mark_writing(other)
+            gone = next(d for d in deployments_of(url, project.flow) if d["name"] == "d05")
+            api(url, "DELETE", f"/deployments/{gone['id']}")
+
+        made: list[set[str]] = []
+
+        def plan() -> list[Any]:
+            plans = run(plan_all(desired, prune=False, adopt=False))
+            made.append({c.key[1] for c in plans[0].plan.of(Action.CREATE)})
+            return plans
+
+        applied = apply_under_lock(desired, plan, lambda plans, _: plans, lock_timeout=10)
+    finally:
+        early.forget_all()
+    assert made[0] == {"d12"}  # planned on the early read, made before d05 was deleted
+    assert made[1:] == [{"d05", "d12"}]  # made again under the lock: it sees the deletion
+    assert {c.key[1] for c in applied[0].plan.of(Action.CREATE)} == {"d05", "d12"}

@@ -6,7 +6,9 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
+from flowfleet._aio import run
 from flowfleet.apply.deployments import ApplyResult, Progress
 from flowfleet.apply.pipeline import apply_environment, apply_under_lock, plan_all
 from flowfleet.commands.common import check_lock_timeout, check_timeout, load_desired
@@ -19,6 +21,7 @@ from flowfleet.plan.change import WRITES
 from flowfleet.plan.environment import EnvironmentPlan, changes_of, check_applicable
 from flowfleet.plan.saved import SavedPlan
 from flowfleet.render.validate import CONNECT
+from flowfleet.server.early import forget_all as forget_early_reads
 from flowfleet.server.lock import DEFAULT_TIMEOUT
 from flowfleet.server.pacing import DEFAULT_DEADLINE, deadline_in
 
@@ -48,16 +51,20 @@ def run_apply(
     (under the lock) gives exactly it. Nothing is sent after `timeout` seconds."""
     check_lock_timeout(lock_timeout)
     check_timeout(timeout)
-    desired = load_desired(files, environments, project, CONNECT)
-    with deadline_in(timeout):
-        return apply_under_lock(
-            desired,
-            lambda: asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview)),
-            lambda plans, before: _apply_plans(plans, max_deletes, yes, as_json, before),
-            lock_timeout=lock_timeout,
-            # a saved plan was reviewed: no question, but it must be the plan made now
-            check=None if saved is None else lambda plans: planfile.check(saved, plans),
-        )
+    early: Literal["apply"] | None = "apply" if saved is None and preview is None else None
+    try:
+        desired = load_desired(files, environments, project, CONNECT, read_early=early)
+        with deadline_in(timeout):
+            return apply_under_lock(
+                desired,
+                lambda: run(plan_all(desired, prune=prune, adopt=adopt, preview=preview)),
+                lambda plans, before: _apply_plans(plans, max_deletes, yes, as_json, before),
+                lock_timeout=lock_timeout,
+                # a saved plan was reviewed: no question, but it must be the plan made now
+                check=None if saved is None else lambda plans: planfile.check(saved, plans),
+            )
+    finally:
+        forget_early_reads()
 
 
 def run_saved_apply(
@@ -142,7 +149,7 @@ def _apply_all(plans: Sequence[EnvironmentPlan], *, quiet: bool) -> list[ApplyRe
         )
 
     with progress_for(totals, quiet=quiet) as progress:
-        results = asyncio.run(apply_each(progress))
+        results = run(apply_each(progress))
     for result in results:
         _summary(result, quiet=quiet)
     return results

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from flowfleet.errors import FlowfleetError, merge_problems
 from flowfleet.output.console import err, print_warnings
@@ -15,10 +16,18 @@ def load_desired(
     environments: Sequence[str],
     project: str | None,
     needs: Needs = CONNECT,
+    *,
+    read_early: Literal["plan", "apply"] | None = None,
 ) -> list[Desired]:
     """Load and validate (raising ValidationFailed with every problem, or with `needs`
-    the unset variables it lists); print warnings once."""
-    desired = load_and_validate(files, environments, project, needs=needs)
+    the unset variables it lists); print warnings once. `read_early`: start reading the
+    servers of a plan or an apply while validating (see flowfleet.server.early)."""
+    on_loaded = None
+    if read_early is not None:
+        from flowfleet.apply.prefetch import read_early_while_validating  # network: lazily
+
+        on_loaded = read_early_while_validating(needs_seen=read_early == "apply")
+    desired = load_and_validate(files, environments, project, needs=needs, on_loaded=on_loaded)
     seen = set()
     for d in desired:
         for warning in d.loaded.warnings:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
+from flowfleet._aio import run
 from flowfleet.apply.pipeline import plan_all
 from flowfleet.commands.common import load_desired
 from flowfleet.output import report
@@ -14,6 +14,7 @@ from flowfleet.output.console import err, out, print_json
 from flowfleet.plan import saved as planfile
 from flowfleet.plan.saved import PlanRequest
 from flowfleet.render.validate import CONNECT
+from flowfleet.server.early import forget_all as forget_early_reads
 from flowfleet.server.pacing import DEFAULT_DEADLINE, deadline_in
 
 Format = Literal["text", "markdown", "json"]
@@ -38,9 +39,13 @@ def run_plan(
     from flowfleet.commands.common import check_timeout
 
     check_timeout(timeout)
-    desired = load_desired(files, environments, project, CONNECT)
-    with deadline_in(timeout):
-        plans = asyncio.run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
+    early: Literal["plan"] | None = "plan" if preview is None else None
+    try:
+        desired = load_desired(files, environments, project, CONNECT, read_early=early)
+        with deadline_in(timeout):
+            plans = run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
+    finally:
+        forget_early_reads()
     if out_file is not None:
         request = PlanRequest(
             tuple(str(f) for f in files), tuple(environments), project, prune, adopt, preview

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,13 +78,18 @@ def load_and_validate(
     project: str | None = None,
     *,
     needs: Needs = CONNECT,
+    on_loaded: Callable[[LoadedConfig, Sequence[str]], None] | None = None,
 ) -> list[Desired]:
-    """Load, render and validate; raise ValidationFailed with every problem found."""
+    """Load, render and validate; raise ValidationFailed with every problem found.
+    `on_loaded` is called with each file's config once it is loaded, before the rest of
+    the validation (see flowfleet.server.early)."""
     problems: list[Problem] = []
     desired: list[Desired] = []
     for file in files:
         try:
             loaded = _load(file, environments, project)
+            if on_loaded is not None:
+                on_loaded(loaded, environments)
             desired.extend(_validate_file(loaded, environments, problems, needs))
         except ConfigError as exc:
             problems.append(Problem(exc.location, exc.message))

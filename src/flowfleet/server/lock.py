@@ -40,7 +40,8 @@ from flowfleet.errors import FlowfleetError
 from flowfleet.model.target import Target
 from flowfleet.server import wire
 from flowfleet.server.api import ApiError, NotAttempted, connect
-from flowfleet.server.pacing import deadline_in
+from flowfleet.server.early import take_seen
+from flowfleet.server.pacing import CURRENT_DEADLINE, DEFAULT_DEADLINE, deadline_in
 from flowfleet.server.turns import NoWriter, send_in_turn
 from flowfleet.server.variables import variable_name
 
@@ -267,8 +268,15 @@ def generation_name(lease: Lease) -> str:
 
 
 def seen_before_planning(leases: Sequence[Lease]) -> list[Seen]:
-    """The generation first, then the lock (this order matters: see above)."""
-    return [asyncio.run(_seen(lease)) for lease in leases]
+    """The generation first, then the lock (this order matters: see above); as read
+    early (flowfleet.server.early) where that read succeeded."""
+    seen = []
+    for lease in leases:
+        deadline = CURRENT_DEADLINE.get()
+        wait = deadline.remaining() if deadline is not None else DEFAULT_DEADLINE
+        early = take_seen((lease.target.url, lease.marker), wait)
+        seen.append(early if isinstance(early, Seen) else asyncio.run(read_seen(lease)))
+    return seen
 
 
 def written_since(leases: Sequence[Lease], seen: Sequence[Seen]) -> bool:
@@ -285,7 +293,8 @@ def mark_writing(leases: Sequence[Lease]) -> None:
         asyncio.run(_set_generation(lease, uuid.uuid4().hex))
 
 
-async def _seen(lease: Lease) -> Seen:
+async def read_seen(lease: Lease) -> Seen:
+    """Whether another run holds the lock, and the generation (read first)."""
     generation = await _generation(lease)
     async with connect(lease.target) as api:
         try:

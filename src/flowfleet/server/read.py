@@ -28,6 +28,8 @@ from flowfleet.model.target import Target
 from flowfleet.model.versions import OLDEST_SERVER, parse_version, version_text
 from flowfleet.server import wire
 from flowfleet.server.api import Api, ApiError
+from flowfleet.server.early import take_deployments
+from flowfleet.server.pacing import DEFAULT_DEADLINE
 
 
 async def read_live(
@@ -36,11 +38,12 @@ async def read_live(
     """The live state relevant to a plan for one environment."""
     names = sorted(set(flow_names))
     of_flows = wire.FlowFilter(name=wire.AnyOf(any_=names))
-    marked = wire.DeploymentFilter(tags=wire.AllOf(all_=[marker]))
-    version = await read_server_version(api)
+    wait = api.deadline.remaining() if api.deadline is not None else DEFAULT_DEADLINE
+    early = await take_deployments((api.target.url, marker), wait)
+    version = early.version if early is not None else await read_server_version(api)
     refuse_too_old(api.target, version)
     owned, flows, live_pools = await asyncio.gather(
-        _deployments(api, wire.DeploymentsFilter(deployments=marked)),
+        _owned(api, marker) if early is None else _given(early.owned),
         api.read_all("/flows/filter", wire.FlowsFilter(flows=of_flows), wire.Flow),
         api.read_all("/work_pools/filter", wire.work_pools_named(pools), wire.WorkPoolResponse),
     )
@@ -89,6 +92,23 @@ async def read_server_version(api: Api) -> str | None:
             return None
         raise
     return version if isinstance(version, str) else None
+
+
+async def read_early(api: Api, marker: str) -> tuple[str | None, list[wire.DeploymentResponse]]:
+    """The server's version and the deployments carrying `marker`: what read_live can
+    take from flowfleet.server.early."""
+    version = await read_server_version(api)
+    refuse_too_old(api.target, version)
+    return version, await _owned(api, marker)
+
+
+async def _owned(api: Api, marker: str) -> list[wire.DeploymentResponse]:
+    marked = wire.DeploymentFilter(tags=wire.AllOf(all_=[marker]))
+    return await _deployments(api, wire.DeploymentsFilter(deployments=marked))
+
+
+async def _given(owned: list[wire.DeploymentResponse]) -> list[wire.DeploymentResponse]:
+    return owned
 
 
 async def _deployments(api: Api, body: wire.DeploymentsFilter) -> list[wire.DeploymentResponse]:

@@ -1,0 +1,84 @@
+"""flowfleet.server.early: the reads started while a config is validated are a head start,
+taken at most once, never a source of errors, and (for an apply) never used without the
+lock's state read before them. Pure logic: the reads are stand-in coroutines."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from flowfleet.server import early
+
+KEY = ("http://server/api", "flowfleet:p/dev")
+
+
+@pytest.fixture(autouse=True)
+def _clean() -> Iterator[None]:
+    early.forget_all()
+    yield
+    early.forget_all()
+
+
+def _read(seen: object = "seen", fail: bool = False):  # type: ignore[no-untyped-def]
+    async def read() -> early.EarlyRead:
+        if fail:
+            raise RuntimeError("server down")
+        return early.EarlyRead(seen, "3.9.1", [])
+
+    return read
+
+
+def _take(timeout: float = 5.0) -> early.EarlyRead | None:
+    return asyncio.run(early.take_deployments(KEY, timeout))
+
+
+def test_a_plan_takes_the_deployments_once() -> None:
+    early.start({KEY: _read()}, needs_seen=False)
+    taken = _take()
+    assert taken is not None and taken.version == "3.9.1"
+    assert _take() is None  # a second plan (e.g. under the lock) reads afresh
+
+
+def test_an_apply_takes_the_deployments_only_after_the_lock_state_read_before_them() -> None:
+    early.start({KEY: _read()}, needs_seen=True)
+    assert _take() is None  # the lock's state was not taken from this read: not safe
+    early.start({KEY: _read(seen="generation g1")}, needs_seen=True)
+    assert early.take_seen(KEY, 5.0) == "generation g1"
+    taken = _take()
+    assert taken is not None and taken.seen == "generation g1"
+
+
+def test_a_failed_read_is_read_again_the_usual_way() -> None:
+    early.start({KEY: _read(fail=True)}, needs_seen=True)
+    assert early.take_seen(KEY, 5.0) is None
+    assert _take() is None
+
+
+def test_an_unfinished_read_is_not_waited_for_past_the_deadline() -> None:
+    release = threading.Event()
+
+    async def slow() -> early.EarlyRead:
+        while not release.is_set():
+            await asyncio.sleep(0.01)
+        return early.EarlyRead("seen", None, [])
+
+    early.start({KEY: slow}, needs_seen=False)
+    try:
+        assert _take(timeout=0.05) is None
+    finally:
+        release.set()
+
+
+def test_reads_not_taken_are_dropped_when_the_command_ends() -> None:
+    early.start({KEY: _read()}, needs_seen=False)
+    early.forget_all()
+    assert _take() is None
+
+
+def test_a_new_command_replaces_the_reads_of_an_earlier_one() -> None:
+    early.start({KEY: _read(seen="old")}, needs_seen=True)
+    early.start({KEY: _read(seen="new")}, needs_seen=True)
+    assert early.take_seen(KEY, 5.0) == "new"
