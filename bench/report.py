@@ -85,6 +85,7 @@ def markdown(data: dict[str, Any]) -> str:
     table = medians(data)
     for server in sorted({k[0] for k in table}):
         lines += _server_table(server, table)
+    lines += _memory_table(table)
     lines += _read_cost_table(data.get("read_cost", {}))
     lines += ["", "**Targets of issue 17**", "", *targets(data)]
     if data.get("offline"):
@@ -98,6 +99,26 @@ def markdown(data: dict[str, Any]) -> str:
             for r in data["offline"]
         ]
     return "\n".join(lines) + "\n"
+
+
+def _memory_table(table: dict[tuple[str, str, int], dict[str, Any]]) -> list[str]:
+    """Peak memory of each flowfleet command at each server's largest N."""
+    rows = []
+    for server in sorted({k[0] for k in table}):
+        largest = max(k[2] for k in table if k[0] == server)
+        rows += [
+            f"| {server} | {largest} | {tool} | {value['max_rss_mb']:.0f} |"
+            for (kind, tool, n), value in table.items()
+            if kind == server and n == largest and tool.startswith("flowfleet")
+        ]
+    if not rows:
+        return []
+    header = [
+        "",
+        "**Peak memory** — median peak RSS of each flowfleet command at the largest N",
+        "",
+    ]
+    return [*header, "| server | N | command | peak RSS MB |", "| --- | ---: | --- | ---: |", *rows]
 
 
 def _read_cost_table(costs: dict[str, dict[str, float]]) -> list[str]:

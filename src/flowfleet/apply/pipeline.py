@@ -200,7 +200,7 @@ async def _read_live(api: Api, deployments: Sequence[Deployment], marker: str) -
     """The deployments carrying `marker`, and those of `deployments`' flows, pools."""
     return await read_live(
         api,
-        flow_names=[d.flow_name for d in deployments],
+        declared=[d.key for d in deployments],
         marker=marker,
         pools=[d.work_pool_name for d in deployments if d.work_pool_name],
     )

@@ -3,8 +3,9 @@ flows and work pools. (The infrastructure is read by `read_infra`, the ownership
 `ledger`; `export` reads a server with its own filters.)
 
 Few calls, each a paged `/filter` request: every deployment carrying this project's
-marker, then the other deployments of the declared flows (name collisions), with the
-flows, work pools and the server's version (see flowfleet.plan.features) read alongside.
+marker, then, by name, the declared deployments not among them (to take over, or name
+collisions), with the flows, work pools and the server's version (see
+flowfleet.plan.features) read alongside.
 Each deployment is read once: the server spends
 milliseconds on every schedule it returns (Prefect 3.8.8 lists the time zones on disk for
 each one), so reading a deployment twice costs as much as reading twice as many.
@@ -33,10 +34,12 @@ from flowfleet.server.pacing import DEFAULT_DEADLINE
 
 
 async def read_live(
-    api: Api, flow_names: Iterable[str], marker: str, pools: Iterable[str]
+    api: Api, declared: Iterable[tuple[str, str]], marker: str, pools: Iterable[str]
 ) -> LiveState:
-    """The live state relevant to a plan for one environment."""
-    names = sorted(set(flow_names))
+    """The live state relevant to a plan for one environment: the deployments carrying
+    `marker`, and those of the `declared` ones ((flow, name)) that do not carry it."""
+    declared = set(declared)
+    names = sorted({flow for flow, _ in declared})
     of_flows = wire.FlowFilter(name=wire.AnyOf(any_=names))
     wait = api.deadline.remaining() if api.deadline is not None else DEFAULT_DEADLINE
     early = await take_deployments((api.target.url, marker), wait)
@@ -47,10 +50,9 @@ async def read_live(
         api.read_all("/flows/filter", wire.FlowsFilter(flows=of_flows), wire.Flow),
         api.read_all("/work_pools/filter", wire.work_pools_named(pools), wire.WorkPoolResponse),
     )
-    not_owned = wire.DeploymentFilter(id=wire.NotAnyOf(not_any_=[d.id for d in owned]))
-    others = await _deployments(api, wire.DeploymentsFilter(flows=of_flows, deployments=not_owned))
-    deployments = {d.id: d for d in [*owned, *others]}
     flow_names_by_id = {f.id: f.name for f in flows}
+    others = await _unowned(api, declared, owned, flow_names_by_id)
+    deployments = {d.id: d for d in [*owned, *others]}
     missing = sorted({d.flow_id for d in deployments.values()} - flow_names_by_id.keys())
     if missing:
         by_id = wire.FlowsFilter(flows=wire.FlowFilter(id=wire.AnyOf(any_=missing)))
@@ -105,6 +107,25 @@ async def read_early(api: Api, marker: str) -> tuple[str | None, list[wire.Deplo
 async def _owned(api: Api, marker: str) -> list[wire.DeploymentResponse]:
     marked = wire.DeploymentFilter(tags=wire.AllOf(all_=[marker]))
     return await _deployments(api, wire.DeploymentsFilter(deployments=marked))
+
+
+async def _unowned(
+    api: Api,
+    declared: set[tuple[str, str]],
+    owned: list[wire.DeploymentResponse],
+    flow_names_by_id: dict[str, str],
+) -> list[wire.DeploymentResponse]:
+    """The declared deployments that are on the server without the marker (to take over,
+    or conflicts): looked for by name, only if some declared one is not among the owned
+    (an unchanged plan sends no request for them)."""
+    owned_keys = {(flow_names_by_id.get(d.flow_id), d.name) for d in owned}
+    missing = declared - owned_keys
+    if not missing:
+        return []
+    flows = wire.FlowFilter(name=wire.AnyOf(any_=sorted({flow for flow, _ in missing})))
+    named = wire.DeploymentFilter(name=wire.AnyOf(any_=sorted({name for _, name in missing})))
+    found = await _deployments(api, wire.DeploymentsFilter(flows=flows, deployments=named))
+    return [d for d in found if d.id not in {o.id for o in owned}]
 
 
 async def _given(owned: list[wire.DeploymentResponse]) -> list[wire.DeploymentResponse]:

@@ -29,6 +29,7 @@ class FlowFilter(Request):
 
 class DeploymentFilter(Request):
     id: NotAnyOf | None = None
+    name: AnyOf | None = None
     tags: AllOf | None = None
 
 
