@@ -195,8 +195,11 @@ def one_round(
     names = ["flowfleet", "floor"] + (["deploy"] if n <= args.prefect_deploy_max else [])
     with fresh_servers(work, names, postgres, args.server_python) as urls:
         if "deploy" in urls:
-            record(kind, "prefect deploy --all", n, prefect_deploy(root, n, urls["deploy"]))
-            again = prefect_deploy(root, n, urls["deploy"])  # the same, unchanged, again
+            prefect = _prefect_bin(args.server_python)
+            record(
+                kind, "prefect deploy --all", n, prefect_deploy(root, n, urls["deploy"], prefect)
+            )
+            again = prefect_deploy(root, n, urls["deploy"], prefect)  # unchanged, again
             record(kind, "prefect deploy --all (unchanged)", n, again)
         for tool, sample in flowfleet_round(root, n, urls["flowfleet"]):
             record(kind, tool, n, sample)
@@ -204,10 +207,15 @@ def one_round(
             record(kind, tool, n, sample)
 
 
-def prefect_deploy(root: Path, n: int, api_url: str) -> Sample:
+def _prefect_bin(server_python: str | None) -> Path:
+    """`prefect` of the servers' Prefect: `prefect deploy` is timed on the same release."""
+    return Path(server_python).parent / "prefect" if server_python else BIN / "prefect"
+
+
+def prefect_deploy(root: Path, n: int, api_url: str, prefect: Path) -> Sample:
     path = project.write_prefect_yaml(root, project.specs(n))
     env = _env(root, PREFECT_API_URL=api_url, PYTHONPATH=str(SHIM))
-    command = [str(BIN / "prefect"), "--no-prompt", "deploy", "--all", "--prefect-file", str(path)]
+    command = [str(prefect), "--no-prompt", "deploy", "--all", "--prefect-file", str(path)]
     sample, _ = run_command(command, root, env)
     sample.extra["deployments_on_server"] = count_deployments(api_url)
     sample.failed = n - sample.extra["deployments_on_server"]

@@ -219,7 +219,9 @@ REQUESTS: dict[type[wire.Request], tuple[Callable[[], type[BaseModel]], list[wir
             wire.DeploymentsFilter(
                 flows=wire.FlowFilter(id=ANY, name=wire.AnyOf(any_=["hello"])),
                 deployments=wire.DeploymentFilter(
-                    id=wire.NotAnyOf(not_any_=[FLOW_ID]), tags=wire.AllOf(all_=["t"])
+                    id=wire.NotAnyOf(not_any_=[FLOW_ID]),
+                    name=wire.AnyOf(any_=["daily"]),
+                    tags=wire.AllOf(all_=["t"]),
                 ),
                 limit=200,
                 offset=0,

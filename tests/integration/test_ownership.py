@@ -103,3 +103,26 @@ def test_max_deletes_refuses(project: Project, capsys: pytest.CaptureFixture[str
         "check the plan, then raise --max-deletes\n"
     )
     assert {d["name"] for d in deployments_of(url, project.flow)} == {"keep", "drop"}
+
+
+def test_unowned_collision_is_found_beside_owned_deployments(
+    project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The unowned deployments are looked for by the names of the declared ones not
+    owned (flowfleet.server.read): a collision is found while others are owned, and a
+    same-named deployment of another flow is no collision."""
+    url = project.servers.url("dev")
+    project.write(ONE)
+    assert dispatch(["apply", "-f", str(project.config), "--env", "dev", "--yes"]) == 0
+    flow_id = _flow_id(url, project.flow)
+    api(url, "POST", "/deployments/", {"name": "drop", "flow_id": flow_id, "tags": ["x"]})
+    other = api(url, "POST", "/flows/", {"name": f"{project.flow}-other"})["id"]
+    api(url, "POST", "/deployments/", {"name": "drop", "flow_id": other})
+    project.write(TWO)
+    capsys.readouterr()
+
+    assert dispatch(["plan", "-f", str(project.config), "--env", "dev", "--json"]) == 0
+    [plan] = json.loads(capsys.readouterr().out)
+    actions = {change["deployment"]: change["action"] for change in plan["changes"]}
+    assert actions == {"keep": "unchanged", "drop": "conflict"}
+    assert all(change["flow"] == project.flow for change in plan["changes"])

@@ -38,8 +38,8 @@ async def read_live(
 ) -> LiveState:
     """The live state relevant to a plan for one environment: the deployments carrying
     `marker`, and those of the `declared` ones ((flow, name)) that do not carry it."""
-    declared = set(declared)
-    names = sorted({flow for flow, _ in declared})
+    keys = set(declared)
+    names = sorted({flow for flow, _ in keys})
     of_flows = wire.FlowFilter(name=wire.AnyOf(any_=names))
     wait = api.deadline.remaining() if api.deadline is not None else DEFAULT_DEADLINE
     early = await take_deployments((api.target.url, marker), wait)
@@ -51,7 +51,7 @@ async def read_live(
         api.read_all("/work_pools/filter", wire.work_pools_named(pools), wire.WorkPoolResponse),
     )
     flow_names_by_id = {f.id: f.name for f in flows}
-    others = await _unowned(api, declared, owned, flow_names_by_id)
+    others = await _unowned(api, keys, owned, flow_names_by_id)
     deployments = {d.id: d for d in [*owned, *others]}
     missing = sorted({d.flow_id for d in deployments.values()} - flow_names_by_id.keys())
     if missing:
@@ -125,7 +125,8 @@ async def _unowned(
     flows = wire.FlowFilter(name=wire.AnyOf(any_=sorted({flow for flow, _ in missing})))
     named = wire.DeploymentFilter(name=wire.AnyOf(any_=sorted({name for _, name in missing})))
     found = await _deployments(api, wire.DeploymentsFilter(flows=flows, deployments=named))
-    return [d for d in found if d.id not in {o.id for o in owned}]
+    owned_ids = {d.id for d in owned}
+    return [d for d in found if d.id not in owned_ids]
 
 
 async def _given(owned: list[wire.DeploymentResponse]) -> list[wire.DeploymentResponse]:
