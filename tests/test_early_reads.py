@@ -82,3 +82,30 @@ def test_a_new_command_replaces_the_reads_of_an_earlier_one() -> None:
     early.start({KEY: _read(seen="old")}, needs_seen=True)
     early.start({KEY: _read(seen="new")}, needs_seen=True)
     assert early.take_seen(KEY, 5.0) == "new"
+
+
+def test_an_unreachable_server_is_reported_at_once_not_reached_again() -> None:
+    from flowfleet.server.connection import ConnectionError_
+
+    async def unreachable() -> early.EarlyRead:
+        raise ConnectionError_("environment 'dev': cannot reach http://server/api")
+
+    early.start({KEY: unreachable}, needs_seen=True)
+    with pytest.raises(ConnectionError_, match="cannot reach"):
+        early.take_seen(KEY, 5.0)
+    early.start({KEY: unreachable}, needs_seen=False)
+    with pytest.raises(ConnectionError_, match="cannot reach"):
+        _take()
+
+
+def test_the_reads_run_under_the_commands_deadline() -> None:
+    from flowfleet.server.pacing import CURRENT_DEADLINE, deadline_in
+
+    async def read() -> early.EarlyRead:
+        deadline = CURRENT_DEADLINE.get()
+        return early.EarlyRead(None if deadline is None else deadline.seconds, None, [])
+
+    with deadline_in(42.0):
+        early.start({KEY: read}, needs_seen=False)
+    taken = _take()
+    assert taken is not None and taken.seen == 42.0

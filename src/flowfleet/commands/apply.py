@@ -53,8 +53,8 @@ def run_apply(
     check_timeout(timeout)
     early: Literal["apply"] | None = "apply" if saved is None and preview is None else None
     try:
-        desired = load_desired(files, environments, project, CONNECT, read_early=early)
-        with deadline_in(timeout):
+        with deadline_in(timeout):  # the early reads too
+            desired = load_desired(files, environments, project, CONNECT, read_early=early)
             return apply_under_lock(
                 desired,
                 lambda: run(plan_all(desired, prune=prune, adopt=adopt, preview=preview)),

@@ -41,8 +41,8 @@ def run_plan(
     check_timeout(timeout)
     early: Literal["plan"] | None = "plan" if preview is None else None
     try:
-        desired = load_desired(files, environments, project, CONNECT, read_early=early)
-        with deadline_in(timeout):
+        with deadline_in(timeout):  # the early reads too
+            desired = load_desired(files, environments, project, CONNECT, read_early=early)
             plans = run(plan_all(desired, prune=prune, adopt=adopt, preview=preview))
     finally:
         forget_early_reads()

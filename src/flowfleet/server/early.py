@@ -7,23 +7,27 @@ thread of their own: for each environment, the lock's generation and the lock (i
 order flowfleet.server.lock needs), the server's version, and every deployment carrying
 the environment's ownership marker. Planning then takes them instead of reading again.
 
-They are reads only, and they are a head start, never a source of errors: a failed or
-unfinished one is read again, the usual way, by whoever needs it (which then reports what
-is wrong). Each is used at most once: a plan made again under the lock reads afresh. An
-apply takes the deployments read early only if it took the lock's state read before them
-(`needs_seen`): otherwise another apply could have written in between unseen.
+They are reads only, and they are a head start: a failed or unfinished one is read
+again, the usual way, by whoever needs it (which then reports what is wrong), except a
+server that could not be reached at all, which is reported as it is (reaching it again
+would only double the wait). They run under the command's deadline. Each is used at
+most once: a plan made again under the lock reads afresh. An apply takes the deployments
+read early only if it took the lock's state read before them (`needs_seen`): otherwise
+another apply could have written in between unseen.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flowfleet.server import wire
+from flowfleet.server.connection import ConnectionError_
 
 Key = tuple[str, str]  # (API URL, ownership marker)
 
@@ -72,7 +76,8 @@ def start(reads: dict[Key, Callable[[], Awaitable[EarlyRead]]], *, needs_seen: b
 
         await asyncio.gather(*(one(key) for key in fresh))
 
-    threading.Thread(target=asyncio.run, args=(read_all(),), daemon=True).start()
+    context = contextvars.copy_context()  # the command's deadline (see pacing)
+    threading.Thread(target=context.run, args=(asyncio.run, read_all()), daemon=True).start()
 
 
 def take_seen(key: Key, timeout: float) -> Any | None:
@@ -95,10 +100,17 @@ async def take_deployments(key: Key, timeout: float) -> EarlyRead | None:
     entry = _forget(key)
     if entry is None or (entry.needs_seen and not entry.seen_taken):
         return None
-    try:
-        return await asyncio.wait_for(asyncio.wrap_future(entry.future), max(0.0, timeout))
-    except Exception:
+    # asyncio.wait, not wait_for: cancelled (a sibling read failed), this task must end
+    # cancelled, not with the early read's own error, which asyncio would then log.
+    wrapped = asyncio.wrap_future(entry.future)
+    wrapped.add_done_callback(_retrieved)
+    done, _ = await asyncio.wait({wrapped}, timeout=max(0.0, timeout))
+    if not done or wrapped.cancelled():
         return None
+    error = wrapped.exception()
+    if isinstance(error, ConnectionError_):
+        raise error  # the server cannot be reached: say so now, as a read of one's own would
+    return wrapped.result() if error is None else None  # else read again, which reports it
 
 
 def forget_all() -> None:
@@ -106,6 +118,12 @@ def forget_all() -> None:
     ends, so none outlives it (a Python process may run many commands)."""
     with _TABLE:
         _ENTRIES.clear()
+
+
+def _retrieved(future: asyncio.Future[EarlyRead]) -> None:
+    """Mark an early read's error as seen, whoever waits for it or not."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _settle(
@@ -131,5 +149,7 @@ def _forget(key: Key) -> _Entry | None:
 def _result(future: concurrent.futures.Future[EarlyRead], timeout: float) -> EarlyRead | None:
     try:
         return future.result(timeout=max(0.0, timeout))
-    except Exception:
+    except ConnectionError_:
+        raise  # the server cannot be reached: say so now, as a read of one's own would
+    except Exception:  # read again the usual way, which reports it
         return None
