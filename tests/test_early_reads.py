@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
 
@@ -22,11 +22,11 @@ def _clean() -> Iterator[None]:
     early.forget_all()
 
 
-def _read(seen: object = "seen", fail: bool = False):  # type: ignore[no-untyped-def]
+def _read(generation: str = "g0", fail: bool = False) -> Callable[[], Awaitable[early.EarlyRead]]:
     async def read() -> early.EarlyRead:
         if fail:
             raise RuntimeError("server down")
-        return early.EarlyRead(seen, "3.9.1", [])
+        return early.EarlyRead(early.Seen(False, generation), "3.9.1", [])
 
     return read
 
@@ -45,10 +45,10 @@ def test_a_plan_takes_the_deployments_once() -> None:
 def test_an_apply_takes_the_deployments_only_after_the_lock_state_read_before_them() -> None:
     early.start({KEY: _read()}, needs_seen=True)
     assert _take() is None  # the lock's state was not taken from this read: not safe
-    early.start({KEY: _read(seen="generation g1")}, needs_seen=True)
-    assert early.take_seen(KEY, 5.0) == "generation g1"
+    early.start({KEY: _read(generation="g1")}, needs_seen=True)
+    assert early.take_seen(KEY, 5.0) == early.Seen(False, "g1")
     taken = _take()
-    assert taken is not None and taken.seen == "generation g1"
+    assert taken is not None and taken.seen == early.Seen(False, "g1")
 
 
 def test_a_failed_read_is_read_again_the_usual_way() -> None:
@@ -63,7 +63,7 @@ def test_an_unfinished_read_is_not_waited_for_past_the_deadline() -> None:
     async def slow() -> early.EarlyRead:
         while not release.is_set():
             await asyncio.sleep(0.01)
-        return early.EarlyRead("seen", None, [])
+        return early.EarlyRead(early.Seen(False, None), None, [])
 
     early.start({KEY: slow}, needs_seen=False)
     try:
@@ -79,9 +79,9 @@ def test_reads_not_taken_are_dropped_when_the_command_ends() -> None:
 
 
 def test_a_new_command_replaces_the_reads_of_an_earlier_one() -> None:
-    early.start({KEY: _read(seen="old")}, needs_seen=True)
-    early.start({KEY: _read(seen="new")}, needs_seen=True)
-    assert early.take_seen(KEY, 5.0) == "new"
+    early.start({KEY: _read(generation="old")}, needs_seen=True)
+    early.start({KEY: _read(generation="new")}, needs_seen=True)
+    assert early.take_seen(KEY, 5.0) == early.Seen(False, "new")
 
 
 def test_an_unreachable_server_is_reported_at_once_not_reached_again() -> None:
@@ -103,9 +103,10 @@ def test_the_reads_run_under_the_commands_deadline() -> None:
 
     async def read() -> early.EarlyRead:
         deadline = CURRENT_DEADLINE.get()
-        return early.EarlyRead(None if deadline is None else deadline.seconds, None, [])
+        seconds = None if deadline is None else str(deadline.seconds)
+        return early.EarlyRead(early.Seen(False, None), seconds, [])
 
     with deadline_in(42.0):
         early.start({KEY: read}, needs_seen=False)
     taken = _take()
-    assert taken is not None and taken.seen == 42.0
+    assert taken is not None and taken.version == "42.0"

@@ -24,12 +24,11 @@ def read_early_while_validating(
 
     def on_loaded(loaded: LoadedConfig, selected: Sequence[str]) -> None:
         project = loaded.config.project
-        if project is None or (loaded.format == "legacy" and len(loaded.config.environments) > 1):
-            return
+        assert project is not None  # the loader always sets it
         reads = {}
         for name in selected or list(loaded.config.environments):
             environment = loaded.config.environments.get(name)
-            if environment is None:
+            if environment is None:  # an unknown --env: validation reports it
                 continue
             try:  # a local server is not started here, nor is an error reported
                 target = resolve_target(loaded.root, name, environment, start_local=False)

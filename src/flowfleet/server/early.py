@@ -23,30 +23,38 @@ import concurrent.futures
 import contextvars
 import threading
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from flowfleet.server import wire
 from flowfleet.server.connection import ConnectionError_
+from flowfleet.server.pacing import CURRENT_DEADLINE, DEFAULT_DEADLINE
 
 Key = tuple[str, str]  # (API URL, ownership marker)
+Future = concurrent.futures.Future
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a run saw of one environment's lock before planning (see flowfleet.server.lock)."""
+
+    held: bool
+    generation: str | None
 
 
 @dataclass
 class EarlyRead:
     """What was read of one environment before its config was validated."""
 
-    seen: Any  # flowfleet.server.lock.Seen (not imported here: lock imports this module)
+    seen: Seen
     version: str | None
     owned: list[wire.DeploymentResponse]
 
 
 @dataclass
 class _Entry:
-    future: concurrent.futures.Future[EarlyRead]
+    future: Future[EarlyRead]
     needs_seen: bool
     seen_taken: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _ENTRIES: dict[Key, _Entry] = {}
@@ -55,48 +63,45 @@ _TABLE = threading.Lock()
 
 def start(reads: dict[Key, Callable[[], Awaitable[EarlyRead]]], *, needs_seen: bool) -> None:
     """Run each read in one background thread (a daemon: a command that ends first, e.g.
-    on a validation error, does not wait for it)."""
-    with _TABLE:
-        fresh = dict(reads)
-        futures: dict[Key, concurrent.futures.Future[EarlyRead]] = {}
-        for key in fresh:
-            futures[key] = concurrent.futures.Future()
-            _ENTRIES[key] = _Entry(futures[key], needs_seen)
-    if not fresh:
+    on a validation error, does not wait for it), under the caller's deadline."""
+    if not reads:
         return
+    futures: dict[Key, Future[EarlyRead]] = {key: Future() for key in reads}
+    with _TABLE:
+        _ENTRIES.update({key: _Entry(future, needs_seen) for key, future in futures.items()})
+
+    async def one(key: Key) -> None:
+        try:
+            futures[key].set_result(await reads[key]())
+        except Exception as exc:
+            futures[key].set_exception(exc)
 
     async def read_all() -> None:
-        async def one(key: Key) -> None:
-            try:
-                read = await fresh[key]()
-            except Exception as exc:
-                _settle(futures[key], None, exc)
-            else:
-                _settle(futures[key], read, None)
-
-        await asyncio.gather(*(one(key) for key in fresh))
+        await asyncio.gather(*(one(key) for key in reads))
 
     context = contextvars.copy_context()  # the command's deadline (see pacing)
     threading.Thread(target=context.run, args=(asyncio.run, read_all()), daemon=True).start()
 
 
-def take_seen(key: Key, timeout: float) -> Any | None:
-    """The lock's state read early for `key` (waiting at most `timeout` s for it), or None."""
+def take_seen(key: Key, timeout: float | None = None) -> Seen | None:
+    """The lock's state read early for `key`, or None; waits at most `timeout` seconds
+    (default: until the command's deadline)."""
     with _TABLE:
         entry = _ENTRIES.get(key)
     if entry is None:
         return None
-    read = _result(entry.future, timeout)
+    done, _ = concurrent.futures.wait([entry.future], timeout=_wait(timeout))
+    read = _usable(entry.future) if done else None
     if read is None:
         _forget(key)
         return None
-    with entry.lock:
-        entry.seen_taken = True
+    entry.seen_taken = True
     return read.seen
 
 
-async def take_deployments(key: Key, timeout: float) -> EarlyRead | None:
-    """The server version and owned deployments read early for `key`, once, or None."""
+async def take_deployments(key: Key, timeout: float | None = None) -> EarlyRead | None:
+    """The server version and owned deployments read early for `key`, once, or None;
+    waits at most `timeout` seconds (default: until the command's deadline)."""
     entry = _forget(key)
     if entry is None or (entry.needs_seen and not entry.seen_taken):
         return None
@@ -104,13 +109,8 @@ async def take_deployments(key: Key, timeout: float) -> EarlyRead | None:
     # cancelled, not with the early read's own error, which asyncio would then log.
     wrapped = asyncio.wrap_future(entry.future)
     wrapped.add_done_callback(_retrieved)
-    done, _ = await asyncio.wait({wrapped}, timeout=max(0.0, timeout))
-    if not done or wrapped.cancelled():
-        return None
-    error = wrapped.exception()
-    if isinstance(error, ConnectionError_):
-        raise error  # the server cannot be reached: say so now, as a read of one's own would
-    return wrapped.result() if error is None else None  # else read again, which reports it
+    done, _ = await asyncio.wait({wrapped}, timeout=_wait(timeout))
+    return _usable(entry.future) if done else None
 
 
 def forget_all() -> None:
@@ -120,36 +120,29 @@ def forget_all() -> None:
         _ENTRIES.clear()
 
 
+def _usable(future: Future[EarlyRead]) -> EarlyRead | None:
+    """A finished read; None if it failed (read again the usual way, which reports it),
+    except a server that cannot be reached: that is raised now, as a read of one's own
+    would raise it (reaching it again would only double the wait)."""
+    error = future.exception()
+    if isinstance(error, ConnectionError_):
+        raise error
+    return future.result() if error is None else None
+
+
+def _wait(timeout: float | None) -> float:
+    if timeout is None:
+        deadline = CURRENT_DEADLINE.get()
+        timeout = deadline.remaining() if deadline is not None else DEFAULT_DEADLINE
+    return max(0.0, timeout)
+
+
 def _retrieved(future: asyncio.Future[EarlyRead]) -> None:
-    """Mark an early read's error as seen, whoever waits for it or not."""
+    """Mark the wrapper's error as seen, whether or not anyone waits for it any more."""
     if not future.cancelled():
         future.exception()
-
-
-def _settle(
-    future: concurrent.futures.Future[EarlyRead],
-    read: EarlyRead | None,
-    error: Exception | None,
-) -> None:
-    """Hand over the result, unless whoever waited for it gave up (cancelled it)."""
-    try:
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(read)  # type: ignore[arg-type]
-    except concurrent.futures.InvalidStateError:
-        pass
 
 
 def _forget(key: Key) -> _Entry | None:
     with _TABLE:
         return _ENTRIES.pop(key, None)
-
-
-def _result(future: concurrent.futures.Future[EarlyRead], timeout: float) -> EarlyRead | None:
-    try:
-        return future.result(timeout=max(0.0, timeout))
-    except ConnectionError_:
-        raise  # the server cannot be reached: say so now, as a read of one's own would
-    except Exception:  # read again the usual way, which reports it
-        return None

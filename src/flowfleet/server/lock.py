@@ -40,8 +40,8 @@ from flowfleet.errors import FlowfleetError
 from flowfleet.model.target import Target
 from flowfleet.server import wire
 from flowfleet.server.api import ApiError, NotAttempted, connect
-from flowfleet.server.early import take_seen
-from flowfleet.server.pacing import CURRENT_DEADLINE, DEFAULT_DEADLINE, deadline_in
+from flowfleet.server.early import Seen, take_seen
+from flowfleet.server.pacing import deadline_in
 from flowfleet.server.turns import NoWriter, send_in_turn
 from flowfleet.server.variables import variable_name
 
@@ -255,14 +255,6 @@ def _expired(value: dict[str, Any]) -> bool:
 # any apply that wrote after that moment (or was writing then) changed one or the other.
 
 
-@dataclass(frozen=True)
-class Seen:
-    """What a run saw of one environment before planning."""
-
-    held: bool
-    generation: str | None
-
-
 def generation_name(lease: Lease) -> str:
     return lease.name.replace("flowfleet_lock__", "flowfleet_generation__", 1)
 
@@ -270,13 +262,10 @@ def generation_name(lease: Lease) -> str:
 def seen_before_planning(leases: Sequence[Lease]) -> list[Seen]:
     """The generation first, then the lock (this order matters: see above); as read
     early (flowfleet.server.early) where that read succeeded."""
-    seen = []
-    for lease in leases:
-        deadline = CURRENT_DEADLINE.get()
-        wait = deadline.remaining() if deadline is not None else DEFAULT_DEADLINE
-        early = take_seen((lease.target.url, lease.marker), wait)
-        seen.append(early if isinstance(early, Seen) else asyncio.run(read_seen(lease)))
-    return seen
+    return [
+        take_seen((lease.target.url, lease.marker)) or asyncio.run(read_seen(lease))
+        for lease in leases
+    ]
 
 
 def written_since(leases: Sequence[Lease], seen: Sequence[Seen]) -> bool:

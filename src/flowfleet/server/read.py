@@ -30,7 +30,6 @@ from flowfleet.model.versions import OLDEST_SERVER, parse_version, version_text
 from flowfleet.server import wire
 from flowfleet.server.api import Api, ApiError
 from flowfleet.server.early import take_deployments
-from flowfleet.server.pacing import DEFAULT_DEADLINE
 
 
 async def read_live(
@@ -41,12 +40,9 @@ async def read_live(
     keys = set(declared)
     names = sorted({flow for flow, _ in keys})
     of_flows = wire.FlowFilter(name=wire.AnyOf(any_=names))
-    wait = api.deadline.remaining() if api.deadline is not None else DEFAULT_DEADLINE
-    early = await take_deployments((api.target.url, marker), wait)
-    version = early.version if early is not None else await read_server_version(api)
-    refuse_too_old(api.target, version)
-    owned, flows, live_pools = await asyncio.gather(
-        _owned(api, marker) if early is None else _given(early.owned),
+    early = await take_deployments((api.target.url, marker))
+    version, owned = (early.version, early.owned) if early else await read_early(api, marker)
+    flows, live_pools = await asyncio.gather(
         api.read_all("/flows/filter", wire.FlowsFilter(flows=of_flows), wire.Flow),
         api.read_all("/work_pools/filter", wire.work_pools_named(pools), wire.WorkPoolResponse),
     )
@@ -97,16 +93,12 @@ async def read_server_version(api: Api) -> str | None:
 
 
 async def read_early(api: Api, marker: str) -> tuple[str | None, list[wire.DeploymentResponse]]:
-    """The server's version and the deployments carrying `marker`: what read_live can
-    take from flowfleet.server.early."""
+    """The server's version (refusing one too old) and the deployments carrying
+    `marker`: what flowfleet.server.early reads while the config is validated."""
     version = await read_server_version(api)
     refuse_too_old(api.target, version)
-    return version, await _owned(api, marker)
-
-
-async def _owned(api: Api, marker: str) -> list[wire.DeploymentResponse]:
     marked = wire.DeploymentFilter(tags=wire.AllOf(all_=[marker]))
-    return await _deployments(api, wire.DeploymentsFilter(deployments=marked))
+    return version, await _deployments(api, wire.DeploymentsFilter(deployments=marked))
 
 
 async def _unowned(
@@ -127,10 +119,6 @@ async def _unowned(
     found = await _deployments(api, wire.DeploymentsFilter(flows=flows, deployments=named))
     owned_ids = {d.id for d in owned}
     return [d for d in found if d.id not in owned_ids]
-
-
-async def _given(owned: list[wire.DeploymentResponse]) -> list[wire.DeploymentResponse]:
-    return owned
 
 
 async def _deployments(api: Api, body: wire.DeploymentsFilter) -> list[wire.DeploymentResponse]:
